@@ -1,0 +1,1 @@
+"""consult: public consultations and a cross-sector forum for municipalities and NGOs."""

@@ -1,0 +1,252 @@
+"""Accounts: register, confirm, log in (throttled), reset a password; sessions and signed links."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import delete, func
+from sqlmodel import Session, select
+
+from consult import ledger
+from consult.forms import DomainError, invalid
+from consult.i18n import _
+from consult.models import AuthSession, LoginAttempt, Membership, User, utcnow
+
+# argon2id at OWASP's recommended minimum (19 MiB, 2 passes).
+hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+CONFIRM_MAX_AGE = timedelta(days=3)
+RESET_MAX_AGE = timedelta(hours=2)
+SESSION_MAX_AGE = timedelta(days=14)  # as the signed cookie: a stolen cookie dies with its session
+COMMON_PASSWORDS = {
+    "password123", "1234567890", "qwertyuiop", "haslo12345", "zaq12wsxcde",
+    "administrator", "qwerty1234", "polska1234", "1qaz2wsx3edc", "password1234",
+}  # fmt: skip
+
+
+def normalise_email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise invalid(_("Enter a valid e-mail address, like name@example.pl.")) from exc
+
+
+def check_password_strength(password: str) -> str:
+    if len(password) < 10:
+        raise invalid(_("Use at least 10 characters for the password."))
+    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
+        raise invalid(_("This password is too easy to guess. Choose a less common one."))
+    return password
+
+
+class RegisterInput(BaseModel):
+    email: str
+    display_name: str = Field(min_length=1, max_length=120)
+    password: str
+    password_confirm: str
+
+    @field_validator("email")
+    @classmethod
+    def _valid_email(cls, value: str) -> str:
+        return normalise_email(value)
+
+    @field_validator("password")
+    @classmethod
+    def _strong_password(cls, value: str) -> str:
+        return check_password_strength(value)
+
+
+class LoginInput(BaseModel):
+    email: str = Field(min_length=1)
+    password: str = Field(min_length=1)
+
+
+class ForgotInput(BaseModel):
+    email: str
+
+    @field_validator("email")
+    @classmethod
+    def _valid_email(cls, value: str) -> str:
+        return normalise_email(value)
+
+
+class ResetInput(BaseModel):
+    password: str
+    password_confirm: str
+
+    @field_validator("password")
+    @classmethod
+    def _strong_password(cls, value: str) -> str:
+        return check_password_strength(value)
+
+
+# --- signed links -------------------------------------------------------------------------
+
+
+def _serializer(secret: str, purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt=f"consult.{purpose}")
+
+
+def make_confirm_token(secret: str, user: User) -> str:
+    return _serializer(secret, "confirm").dumps({"uid": user.id, "email": user.email})
+
+
+def make_reset_token(secret: str, user: User) -> str:
+    # Binding the current hash makes the link single-use: a new password invalidates it.
+    return _serializer(secret, "reset").dumps({"uid": user.id, "ph": user.password_hash[-16:]})
+
+
+def _load(secret: str, purpose: str, token: str, max_age: timedelta) -> dict:
+    try:
+        data = _serializer(secret, purpose).loads(token, max_age=int(max_age.total_seconds()))
+    except SignatureExpired as exc:
+        raise DomainError("", _("This link has expired. Ask for a new one."), 400) from exc
+    except BadSignature as exc:
+        raise DomainError("", _("This link is not valid. Check that you copied all of it."), 400) from exc
+    if not isinstance(data, dict):
+        raise DomainError("", _("This link is not valid. Check that you copied all of it."), 400)
+    return data
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == email.strip().lower())).first()
+
+
+def load_principal(session: Session, session_id: str):
+    """The user of a server-side session with their roles, or None."""
+    from consult.permissions import Principal
+
+    user = session.exec(
+        select(User)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(AuthSession.id == session_id, AuthSession.created_at >= utcnow() - SESSION_MAX_AGE)
+    ).first()
+    if user is None:
+        return None
+    rows = session.exec(select(Membership.organisation_id, Membership.role).where(Membership.user_id == user.id)).all()
+    return Principal(user=user, roles={org_id: role for org_id, role in rows})
+
+
+# --- actions ------------------------------------------------------------------------------
+
+
+def register_user(session: Session, data: RegisterInput, *, is_admin: bool = False) -> User:
+    if data.password != data.password_confirm:
+        raise DomainError("password_confirm", _("The passwords do not match."))
+    if get_user_by_email(session, data.email):
+        raise DomainError("email", _("An account with this e-mail address already exists. Log in instead."))
+    salt = secrets.token_hex(16)
+    user = User(
+        email=data.email,
+        display_name=data.display_name,
+        password_hash=hasher.hash(data.password),
+        personal_salt=salt,
+        is_admin=is_admin,
+    )
+    session.add(user)
+    session.flush()
+    ledger.append(
+        session,
+        actor_id=user.id,
+        action="user.registered",
+        subject_kind="user",
+        subject_id=user.id,
+        payload={"email": ledger.commitment(salt, user.email), "is_admin": is_admin},
+    )
+    session.commit()
+    return user
+
+
+def confirm_user(session: Session, secret: str, token: str) -> User:
+    data = _load(secret, "confirm", token, CONFIRM_MAX_AGE)
+    user = session.get(User, data.get("uid"))
+    if user is None or user.email != data.get("email"):
+        raise DomainError("", _("This link is not valid. Check that you copied all of it."), 400)
+    if user.confirmed_at is None:
+        user.confirmed_at = utcnow()
+        session.add(user)
+        ledger.append(session, actor_id=user.id, action="user.confirmed", subject_kind="user", subject_id=user.id)
+        session.commit()
+    return user
+
+
+def _throttle_keys(email: str, client_ip: str) -> list[str]:
+    return [f"email:{ledger.sha256_hex(email.strip().lower())}", f"ip:{client_ip}"]
+
+
+def recent_failures(session: Session, keys: list[str], window: timedelta) -> int:
+    since = utcnow() - window
+    return session.exec(
+        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key.in_(keys), LoginAttempt.at >= since)
+    ).one()
+
+
+def authenticate(session: Session, data: LoginInput, client_ip: str, *, max_failures: int, window: timedelta) -> User:
+    """The user whose password matches, or a DomainError; refuses (429) after repeated failures."""
+    email_key, ip_key = _throttle_keys(data.email, client_ip)
+    if recent_failures(session, [email_key], window) >= max_failures or (
+        recent_failures(session, [ip_key], window) >= max_failures * 4
+    ):
+        minutes = int(window.total_seconds() // 60)
+        raise DomainError("", _("Too many failed attempts. Try again in %(minutes)s minutes."), 429, minutes=minutes)
+    user = get_user_by_email(session, data.email)
+    try:
+        ok = user is not None and hasher.verify(user.password_hash, data.password)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or user is None:
+        session.add_all([LoginAttempt(key=email_key), LoginAttempt(key=ip_key)])
+        session.commit()
+        raise DomainError("password", _("The e-mail address or password is not correct."), 400)
+    if user.confirmed_at is None:
+        raise DomainError("email", _("Confirm your e-mail address first: open the link we sent you."), 403)
+    session.exec(delete(LoginAttempt).where(LoginAttempt.key == email_key))
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(data.password)
+        session.add(user)
+    session.commit()
+    return user
+
+
+def start_session(session: Session, user: User) -> str:
+    """A new server-side session; its id goes into the signed cookie (a fresh id at every log-in)."""
+    auth = AuthSession(id=secrets.token_urlsafe(32), user_id=user.id)
+    session.add(auth)
+    session.commit()
+    return auth.id
+
+
+def end_session(session: Session, session_id: str) -> None:
+    session.exec(delete(AuthSession).where(AuthSession.id == session_id))
+    session.commit()
+
+
+def user_for_reset(session: Session, secret: str, token: str) -> User:
+    data = _load(secret, "reset", token, RESET_MAX_AGE)
+    user = session.get(User, data.get("uid"))
+    if user is None or user.password_hash[-16:] != data.get("ph"):
+        raise DomainError("", _("This link has already been used or is no longer valid. Ask for a new one."), 400)
+    return user
+
+
+def reset_password(session: Session, secret: str, token: str, data: ResetInput) -> User:
+    if data.password != data.password_confirm:
+        raise DomainError("password_confirm", _("The passwords do not match."))
+    user = user_for_reset(session, secret, token)
+    user.password_hash = hasher.hash(data.password)
+    if user.confirmed_at is None:
+        user.confirmed_at = utcnow()  # the link reached their inbox: the address is theirs
+    session.add(user)
+    # Every open session ends: whoever knew the old password is logged out.
+    session.exec(delete(AuthSession).where(AuthSession.user_id == user.id))
+    ledger.append(session, actor_id=user.id, action="user.password_reset", subject_kind="user", subject_id=user.id)
+    session.commit()
+    return user

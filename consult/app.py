@@ -1,0 +1,113 @@
+"""create_app(settings) -> Starlette: mounts, middleware, error pages."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from consult.accounts.views import routes as account_routes
+from consult.comments.views import routes as comment_routes
+from consult.consultations.views import routes as consultation_routes
+from consult.context import AuthMiddleware, LocaleMiddleware
+from consult.db import DBSessionMiddleware, make_engine
+from consult.organisations.views import routes as organisation_routes
+from consult.pages.views import routes as page_routes
+from consult.security import CSRFMiddleware, SecurityHeadersMiddleware, add_security_headers
+from consult.settings import Settings
+from consult.web import is_fragment_request, make_templates, see_other
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+ERROR_PAGES = {400, 403, 404, 405, 409, 413, 422, 429}
+log = logging.getLogger("consult")
+
+
+def error_page(request: Request, status_code: int, detail: str | None = None) -> Response:
+    """The translated error page; for an htmx request, a notice swapped into the page's notice area."""
+    name = f"errors/{status_code}.html" if status_code in (403, 404, 500) else "errors/generic.html"
+    fragment = is_fragment_request(request)
+    response = request.app.state.templates.TemplateResponse(
+        request,
+        "errors/_notice.html" if fragment else name,
+        {"status_code": status_code, "detail": detail},
+        status_code=status_code,
+    )
+    if fragment:
+        response.headers["HX-Retarget"] = "#htmx-notices"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 401:  # signed out: log in, then come back (to the page a refused form was on)
+        back = request.url.path
+        if request.method != "GET":
+            referer = urlsplit(request.headers.get("referer", ""))
+            back = referer.path if referer.netloc == request.url.netloc and referer.path else "/"
+        return see_other(str(request.url_for("accounts:login").include_query_params(next=back)))
+    status = exc.status_code if exc.status_code in ERROR_PAGES else 400
+    return error_page(request, status, exc.detail if exc.detail != str(exc.status_code) else None)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", exc_info=exc)
+    response = error_page(request, 500)
+    add_security_headers(response.headers, request.app.state.settings.https)
+    return response
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings()
+    engine = make_engine(settings.database_url)
+    middleware = [
+        Middleware(SecurityHeadersMiddleware, https=settings.https),
+        Middleware(DBSessionMiddleware, engine=engine),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.secret_key,
+            session_cookie="consult_session",
+            same_site="lax",
+            https_only=settings.https,
+            max_age=14 * 24 * 3600,
+        ),
+        Middleware(LocaleMiddleware, default_locale=settings.default_locale),
+        Middleware(AuthMiddleware),
+        Middleware(CSRFMiddleware, max_body_bytes=settings.max_body_bytes, on_failure=error_page),
+    ]
+    routes = [
+        *page_routes,
+        *account_routes,
+        *organisation_routes,
+        *consultation_routes,
+        *comment_routes,
+        Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    app = Starlette(
+        debug=False,
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={HTTPException: http_error, 500: server_error},
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.templates = make_templates(settings.time_zone)
+    return app
+
+
+def __getattr__(name: str) -> Starlette:
+    """`consult.app:app`, built on first use so importing the module needs no environment."""
+    if name == "app":
+        global app
+        app = create_app()
+        return app
+    raise AttributeError(name)

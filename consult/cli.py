@@ -1,0 +1,132 @@
+"""python -m consult serve | migrate | demo | createadmin | verify | worker"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+from pathlib import Path
+
+from consult.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(database_url: str):
+    from alembic.config import Config
+
+    config = Config(toml_file=str(ROOT / "pyproject.toml"))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))  # configparser interpolates %
+    return config
+
+
+def migrate(settings: Settings) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(settings.database_url), "head")
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run("consult.app:app", host=args.host, port=args.port, proxy_headers=True, forwarded_allow_ips="*")
+    return 0
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    from consult.db import make_engine, session_scope
+    from consult.demo import DEMO_PASSWORD, load_demo
+
+    with session_scope(make_engine(settings.database_url)) as session:
+        logins = load_demo(session)
+    print(
+        "Demo data loaded. Log in at",
+        settings.base_url + "/login",
+        "with any of these (password:",
+        DEMO_PASSWORD + "):",
+    )
+    for email, what in logins:
+        print(f"  {email:36} {what}")
+    return 0
+
+
+def _createadmin(settings: Settings, args: argparse.Namespace) -> int:
+    from consult.accounts.actions import RegisterInput, register_user
+    from consult.db import make_engine, session_scope
+    from consult.forms import DomainError, validate
+    from consult.models import utcnow
+
+    password = args.password or getpass.getpass("Password: ")
+    form = validate(
+        RegisterInput,
+        {"email": args.email, "display_name": args.name, "password": password, "password_confirm": password},
+    )
+    if not form.ok:
+        for name, message in form.errors.items():
+            print(f"{name}: {message}", file=sys.stderr)
+        return 1
+    with session_scope(make_engine(settings.database_url)) as session:
+        try:
+            user = register_user(session, form.data, is_admin=True)
+        except DomainError as error:
+            print(error.translated(), file=sys.stderr)
+            return 1
+        user.confirmed_at = utcnow()
+        session.add(user)
+        session.commit()
+    print("Platform admin created:", args.email)
+    return 0
+
+
+def _verify(settings: Settings, args: argparse.Namespace) -> int:
+    from consult import ledger
+    from consult.db import make_engine, session_scope
+
+    with session_scope(make_engine(settings.database_url)) as session:
+        broken = ledger.verify(session)
+        count = ledger.head(session)
+    if broken:
+        print(f"ledger BROKEN at event {broken.seq}: {broken.reason}")
+        return 1
+    print(f"ledger intact: {count.seq if count else 0} events")
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from consult.db import make_engine, session_scope
+    from consult.mail import deliver_pending
+
+    engine = make_engine(settings.database_url)
+    while True:
+        with session_scope(engine) as session:
+            deliver_pending(session, settings)
+        if args.once:
+            return 0
+        time.sleep(args.interval)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m consult")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the application")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    sub.add_parser("migrate", help="bring the database to the latest schema")
+    sub.add_parser("demo", help="load the demo data (idempotent)")
+    admin = sub.add_parser("createadmin", help="create a platform admin")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--name", default="Administrator")
+    admin.add_argument("--password", help="asked for when not given")
+    sub.add_parser("verify", help="recompute the ledger's hash chain")
+    worker = sub.add_parser("worker", help="send the outbox")
+    worker.add_argument("--once", action="store_true")
+    worker.add_argument("--interval", type=float, default=10.0)
+    args = parser.parse_args(argv)
+    settings = Settings()
+    if args.command == "migrate":
+        migrate(settings)
+        print("database at the latest schema")
+        return 0
+    handler = {"serve": _serve, "demo": _demo, "createadmin": _createadmin, "verify": _verify, "worker": _worker}
+    return handler[args.command](settings, args)

@@ -1,0 +1,227 @@
+"""Demo data: the municipality of Wierzbno and five organisations around it (idempotent)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from consult.accounts.actions import RegisterInput, get_user_by_email, register_user
+from consult.models import Membership, Organisation, User, utcnow
+from consult.organisations import actions as orgs
+from consult.permissions import Principal
+
+DEMO_PASSWORD = "demo-haslo-2026"
+DOMAIN = "wierzbno.example"
+
+PEOPLE = [
+    # e-mail, name, platform admin
+    (f"admin@{DOMAIN}", "Administrator platformy", True),
+    (f"urzednik@{DOMAIN}", "Katarzyna Nowak", False),
+    (f"klub@{DOMAIN}", "Tomasz Wiśniewski", False),
+    (f"kgw@{DOMAIN}", "Halina Zając", False),
+    (f"osp@{DOMAIN}", "Marek Kowalczyk", False),
+    (f"seniorzy@{DOMAIN}", "Zofia Lewandowska", False),
+    (f"fundacja@{DOMAIN}", "Paweł Dąbrowski", False),
+    (f"mieszkanka@{DOMAIN}", "Ewa Mazur", False),
+]
+
+ORGANISATIONS = [
+    # creator (its first admin), profile
+    (
+        f"admin@{DOMAIN}",
+        {
+            "name": "Gmina Wierzbno",
+            "kind": "municipality",
+            "area_served": "Gmina Wierzbno",
+            "fields": [],
+            "contact_email": f"ngo@{DOMAIN}",
+            "contact_phone": "+48 48 123 45 00",
+            "description": "Urząd Gminy Wierzbno, Referat Promocji i Współpracy z Organizacjami Pozarządowymi.",
+        },
+    ),
+    (
+        f"klub@{DOMAIN}",
+        {
+            "name": "Ludowy Klub Sportowy „Orzeł” Wierzbno",
+            "kind": "ngo",
+            "krs": "0000123456",
+            "fields": ["sport", "youth"],
+            "area_served": "Gmina Wierzbno",
+            "description": "Piłka nożna i tenis stołowy dla dzieci, młodzieży i dorosłych od 1958 roku.",
+        },
+    ),
+    (
+        f"kgw@{DOMAIN}",
+        {
+            "name": "Koło Gospodyń Wiejskich w Olszance",
+            "kind": "ngo",
+            "krs": "0000876543",
+            "fields": ["culture", "seniors"],
+            "area_served": "Olszanka i okolice",
+            "description": "Kultywujemy tradycje kulinarne i rękodzieło, prowadzimy warsztaty dla mieszkańców.",
+        },
+    ),
+    (
+        f"osp@{DOMAIN}",
+        {
+            "name": "Ochotnicza Straż Pożarna w Wierzbnie",
+            "kind": "ngo",
+            "krs": "0000234567",
+            "fields": ["safety", "youth"],
+            "area_served": "Gmina Wierzbno",
+            "description": "Ratownictwo, edukacja przeciwpożarowa i Młodzieżowa Drużyna Pożarnicza.",
+        },
+    ),
+    (
+        f"seniorzy@{DOMAIN}",
+        {
+            "name": "Stowarzyszenie Seniorów „Złota Jesień”",
+            "kind": "ngo",
+            "krs": "0000345678",
+            "fields": ["seniors", "social_services", "health"],
+            "area_served": "Wierzbno",
+            "description": "Klub seniora, zajęcia ruchowe, wycieczki i pomoc sąsiedzka.",
+        },
+    ),
+    (
+        f"fundacja@{DOMAIN}",
+        {
+            "name": "Fundacja Kultury „Most”",
+            "kind": "ngo",
+            "krs": "0000456789",
+            "fields": ["culture", "education", "ngo_development"],
+            "area_served": "Powiat wierzbnowski",
+            "description": "Festiwal „Most nad Wierzbnicą”, warsztaty teatralne i wsparcie dla młodych organizacji.",
+        },
+    ),
+]
+
+
+def _principal(session: Session, user: User) -> Principal:
+    rows = session.exec(select(Membership.organisation_id, Membership.role).where(Membership.user_id == user.id))
+    return Principal(user=user, roles=dict(rows.all()))
+
+
+def _user(session: Session, email: str, name: str, is_admin: bool) -> User:
+    user = get_user_by_email(session, email)
+    if user is None:
+        data = RegisterInput(email=email, display_name=name, password=DEMO_PASSWORD, password_confirm=DEMO_PASSWORD)
+        user = register_user(session, data, is_admin=is_admin)
+        user.confirmed_at = utcnow()
+        session.add(user)
+        session.commit()
+    return user
+
+
+def load_demo(session: Session) -> list[tuple[str, str]]:
+    """Create what is missing; return the demo log-ins with what each can do."""
+    users = {email: _user(session, email, name, admin) for email, name, admin in PEOPLE}
+    admin = users[f"admin@{DOMAIN}"]
+    for creator_email, profile in ORGANISATIONS:
+        if session.exec(select(Organisation).where(Organisation.name == profile["name"])).first():
+            continue
+        creator = users[creator_email]
+        organisation = orgs.create_organisation(
+            session, _principal(session, creator), orgs.OrganisationInput(**profile)
+        )
+        orgs.verify_organisation(session, _principal(session, admin), organisation)
+    gmina = session.exec(select(Organisation).where(Organisation.kind == "municipality")).first()
+    official = users[f"urzednik@{DOMAIN}"]
+    if gmina and gmina.id not in _principal(session, official).roles:
+        invitation = orgs.invite_member(
+            session, _principal(session, admin), gmina, orgs.InvitationInput(email=official.email, role="official")
+        )
+        session.commit()
+        orgs.accept_invitation(session, _principal(session, official), invitation.id)
+    if gmina:
+        _demo_consultation(session, users, gmina)
+    return [
+        (f"urzednik@{DOMAIN}", "urzędniczka Gminy Wierzbno (official)"),
+        (f"admin@{DOMAIN}", "administrator platformy (platform admin)"),
+        (f"klub@{DOMAIN}", "LKS „Orzeł” Wierzbno (admin)"),
+        (f"kgw@{DOMAIN}", "KGW w Olszance (admin)"),
+        (f"osp@{DOMAIN}", "OSP w Wierzbnie (admin)"),
+        (f"seniorzy@{DOMAIN}", "Stowarzyszenie Seniorów „Złota Jesień” (admin)"),
+        (f"fundacja@{DOMAIN}", "Fundacja Kultury „Most” (admin)"),
+        (f"mieszkanka@{DOMAIN}", "mieszkanka bez organizacji (resident)"),
+    ]
+
+
+DEMO_COMMENTS = [
+    # author, paragraph label (None: the whole document), body, proposed wording, reply to (index) or None
+    (
+        f"seniorzy@{DOMAIN}",
+        "§ 6 ust. 1 pkt 3",
+        "Prosimy o doprecyzowanie, że chodzi także o seniorów samotnie mieszkających na wsi.",
+        "działalności na rzecz osób w wieku emerytalnym, w szczególności samotnie mieszkających;",
+        None,
+    ),
+    (
+        f"klub@{DOMAIN}",
+        "§ 9 ust. 1",
+        "Kwota jest niższa niż w roku 2026 przy rosnących kosztach. Proponujemy 520 000 zł.",
+        "Na realizację programu w roku 2027 planuje się przeznaczyć kwotę 520 000 zł.",
+        None,
+    ),
+    (
+        f"fundacja@{DOMAIN}",
+        "§ 9 ust. 1",
+        "Popieramy propozycję klubu: koszty wynajmu sal wzrosły o jedną trzecią.",
+        "",
+        1,
+    ),
+    (
+        f"kgw@{DOMAIN}",
+        None,
+        "Dziękujemy za projekt. Prosimy o spotkanie konsultacyjne w Olszance, nie tylko w urzędzie.",
+        "",
+        None,
+    ),
+]
+
+
+def _demo_consultation(session: Session, users: dict[str, User], gmina: Organisation) -> None:
+    """This year's programme, open for comments, with a few threaded comments."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from consult.comments.actions import CommentInput, submit_comment
+    from consult.consultations import actions as consultations
+    from consult.models import Consultation
+
+    if session.exec(select(Consultation).where(Consultation.slug == "program-wspolpracy-2027")).first():
+        return
+    official = users[f"urzednik@{DOMAIN}"]
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
+    data = consultations.ConsultationInput(
+        organisation_id=gmina.id,
+        slug="program-wspolpracy-2027",
+        title="Program współpracy Gminy Wierzbno z organizacjami pozarządowymi na rok 2027",
+        summary="Gmina co roku uchwala program współpracy z organizacjami: jakie zadania zleci, w jakich formach "
+        "i za ile. Prosimy o uwagi do projektu na rok 2027, zwłaszcza do priorytetów (§ 6) i kwoty (§ 9).",
+        responsible_unit="Referat Promocji i Współpracy z Organizacjami Pozarządowymi",
+        contact_person="Katarzyna Nowak, ngo@wierzbno.example, tel. 48 123 45 67",
+        participation="verified_organisations",
+        opens_at=now - timedelta(days=3),
+        closes_at=now + timedelta(days=18),
+        document=(Path(__file__).parent / "demo_data" / "program-wspolpracy-2027.md").read_text(encoding="utf-8"),
+    )
+    consultation = consultations.create_consultation(session, _principal(session, official), data)
+    consultations.publish_consultation(session, _principal(session, official), consultation)
+    version = consultations.current_version(session, consultation)
+    paragraphs = {p.label: p for _s, ps in consultations.document_of(session, version).sections for p in ps}
+    municipality = session.get(Organisation, consultation.organisation_id)
+    gate = consultations.gate_for(consultation, municipality)
+    posted = []
+    for email, label, body, proposed, reply_to in DEMO_COMMENTS:
+        author = _principal(session, users[email])
+        organisation_id = next(iter(author.roles))
+        paragraph = paragraphs[label] if label else None
+        thread = consultations.get_or_create_thread(session, consultation, paragraph.key if paragraph else None)
+        data = CommentInput(
+            body=body,
+            organisation_id=organisation_id,
+            proposed_wording=proposed,
+            current_wording=paragraph.text if paragraph and proposed else "",
+        )
+        parent = posted[reply_to] if reply_to is not None else None
+        posted.append(submit_comment(session, author, thread.id, gate, data, parent))

@@ -1,0 +1,358 @@
+"""Every table: the schema in one place."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Text, UniqueConstraint, false
+from sqlmodel import Field, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+ORGANISATION_KINDS = ("municipality", "ngo", "informal", "other")
+ROLES = ("member", "admin", "official")
+FIELDS_OF_ACTIVITY = (
+    "culture",
+    "sport",
+    "social_services",
+    "seniors",
+    "disability",
+    "education",
+    "health",
+    "environment",
+    "youth",
+    "safety",
+    "tourism",
+    "ngo_development",
+)
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)
+    display_name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=200)
+    # Salt of the ledger's commitments to this person's data; erased together with the data.
+    personal_salt: str = Field(max_length=64)
+    is_admin: bool = False
+    confirmed_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuthSession(SQLModel, table=True):
+    __tablename__ = "auth_session"
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class LoginAttempt(SQLModel, table=True):
+    __tablename__ = "login_attempt"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=100, index=True)  # "email:<sha256>" or "ip:<address>"
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Organisation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, unique=True)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=20, index=True)
+    krs: str | None = Field(default=None, max_length=10, unique=True)
+    area_served: str = Field(default="", max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    contact_email: str = Field(default="", max_length=254)
+    contact_phone: str = Field(default="", max_length=40)
+    website: str = Field(default="", max_length=300)
+    verified_at: datetime | None = None
+    verified_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    # A municipality's shortest consultation, as its council's consultation resolution sets it.
+    min_consultation_days: int = Field(default=14, sa_column_kwargs={"server_default": "14"})
+    # A municipality's public benefit council (RDPP), kept as an organisation whose members sit on it.
+    benefit_council_id: int | None = Field(default=None, foreign_key="organisation.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class OrganisationField(SQLModel, table=True):
+    __tablename__ = "organisation_field"
+    organisation_id: int = Field(foreign_key="organisation.id", primary_key=True, ondelete="CASCADE")
+    field: str = Field(max_length=40, primary_key=True)
+
+
+class Membership(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("organisation_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    role: str = Field(default="member", max_length=20)
+    # A member the organisation's admins designate to vote for it (admins always may).
+    votes: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Invitation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    email: str = Field(max_length=254)
+    role: str = Field(default="member", max_length=20)
+    invited_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    accepted_at: datetime | None = None
+
+
+class JoinRequest(SQLModel, table=True):
+    __tablename__ = "join_request"
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    message: str = Field(default="", max_length=1000)
+    status: str = Field(default="pending", max_length=20)  # pending | approved | rejected
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+    decided_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+
+
+class LedgerEvent(SQLModel, table=True):
+    """An append-only, hash-chained record of every state change."""
+
+    __tablename__ = "ledger_event"
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: datetime
+    actor_id: int | None = None  # no foreign key: the ledger outlives the rows it names
+    action: str = Field(max_length=60)
+    subject_kind: str = Field(max_length=40)
+    subject_id: str = Field(max_length=60)
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_message"
+    id: int | None = Field(default=None, primary_key=True)
+    recipient: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = Field(default=None, index=True)
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=500)
+
+
+PARTICIPATION = ("verified_organisations", "signed_in")
+COMMENT_STATES = ("visible", "withdrawn", "hidden")
+
+
+class Consultation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)  # the municipality that consults
+    slug: str = Field(max_length=120, unique=True)
+    title: str = Field(max_length=300)
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    responsible_unit: str = Field(max_length=200)
+    contact_person: str = Field(max_length=200)
+    participation: str = Field(default="verified_organisations", max_length=30)
+    opens_at: datetime
+    closes_at: datetime
+    short_window_reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    published_at: datetime | None = None  # None: a draft only its municipality's officials see
+
+
+class DocumentVersion(SQLModel, table=True):
+    __tablename__ = "document_version"
+    __table_args__ = (UniqueConstraint("consultation_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True, ondelete="CASCADE")
+    number: int = 1
+    title: str = Field(default="", max_length=500)
+    preamble: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    source: str = Field(default="markdown", max_length=20)  # markdown | docx
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # what changed
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+
+
+class Section(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="document_version.id", index=True, ondelete="CASCADE")
+    position: int
+    label: str = Field(max_length=40)
+    title: str = Field(default="", max_length=300)
+
+
+class Paragraph(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("version_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="document_version.id", index=True, ondelete="CASCADE")
+    section_id: int = Field(foreign_key="section.id", index=True, ondelete="CASCADE")
+    position: int
+    key: str = Field(max_length=20)  # stable across versions: the anchor and the thread's owner
+    label: str = Field(max_length=60)
+    depth: int = 0
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Thread(SQLModel, table=True):
+    """What comments hang on: a consultation's general discussion, one paragraph, later a proposal or a group."""
+
+    __table_args__ = (UniqueConstraint("owner_kind", "owner_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    owner_kind: str = Field(max_length=30)  # consultation | paragraph
+    owner_id: str = Field(max_length=60)  # "12" or "12:<paragraph key>"
+    consultation_id: int | None = Field(default=None, foreign_key="consultation.id", index=True, ondelete="CASCADE")
+
+
+class Comment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    thread_id: int = Field(foreign_key="thread.id", index=True, ondelete="CASCADE")
+    parent_id: int | None = Field(default=None, foreign_key="comment.id", index=True)
+    root_id: int | None = Field(default=None, index=True)  # the thread's first comment; itself for a root
+    depth: int = 0
+    author_id: int = Field(foreign_key="user.id", index=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    body_html: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # sanitised once
+    current_wording: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    proposed_wording: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    justification: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    status: str = Field(default="visible", max_length=20)
+    moderation_reason: str = Field(default="", max_length=500)
+    moderated_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    moderated_at: datetime | None = None
+    revision: int = 1
+    reply_count: int = 0  # all descendants, for "more replies"
+    channel: str = Field(default="platform", max_length=20, sa_column_kwargs={"server_default": "platform"})
+    received_at: datetime | None = None  # for an entry received on paper, by e-mail or at a meeting
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    edited_at: datetime | None = None
+
+
+class CommentRevision(SQLModel, table=True):
+    """A comment's earlier wording, kept when its author edits it."""
+
+    __tablename__ = "comment_revision"
+    id: int | None = Field(default=None, primary_key=True)
+    comment_id: int = Field(foreign_key="comment.id", index=True, ondelete="CASCADE")
+    revision: int
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    current_wording: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    proposed_wording: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    justification: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_at: datetime
+
+
+class CommentFlag(SQLModel, table=True):
+    __tablename__ = "comment_flag"
+    __table_args__ = (UniqueConstraint("comment_id", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    comment_id: int = Field(foreign_key="comment.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    reason: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- proposals, votes, co-signatures, answers, versions' notes, the public benefit council's opinion ---------
+
+CHANNELS = ("platform", "paper", "email", "meeting")  # how a contribution reached the municipality
+VOTE_CHOICES = ("for", "against", "abstain")
+POSITIONS = ("accepted", "partly_accepted", "rejected", "explained")
+PROPOSAL_STATES = ("visible", "withdrawn", "hidden")
+
+
+class Proposal(SQLModel, table=True):
+    """A participant's proposal in a consultation, voted on by organisations; its discussion is a thread."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True, ondelete="CASCADE")
+    author_id: int = Field(foreign_key="user.id", index=True)  # the official who entered it, for outside entries
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    title: str = Field(max_length=300)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    body_html: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    paragraph_key: str | None = Field(default=None, max_length=20)  # optional link to a paragraph
+    category: str = Field(default="", max_length=200)  # e.g. a priority public task
+    status: str = Field(default="visible", max_length=20)
+    moderation_reason: str = Field(default="", max_length=500)
+    channel: str = Field(default="platform", max_length=20, sa_column_kwargs={"server_default": "platform"})
+    received_at: datetime | None = None  # for an entry received on paper, by e-mail or at a meeting
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    withdrawn_at: datetime | None = None
+
+
+class Vote(SQLModel, table=True):
+    """One organisation's vote on one proposal: the unique constraint, not only the code, keeps it one."""
+
+    __table_args__ = (UniqueConstraint("proposal_id", "organisation_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True, ondelete="CASCADE")
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    choice: str = Field(max_length=10)
+    cast_by_id: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CoSignature(SQLModel, table=True):
+    """An organisation joining a comment or a proposal: a coalition speaks once, the record counts each co-signer."""
+
+    __tablename__ = "co_signature"
+    __table_args__ = (UniqueConstraint("subject_kind", "subject_id", "organisation_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    subject_kind: str = Field(max_length=20)  # comment | proposal
+    subject_id: int = Field(index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    signed_by_id: int = Field(foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Answer(SQLModel, table=True):
+    """The municipality's position on one or more contributions that say the same."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True, ondelete="CASCADE")
+    position: str = Field(max_length=20)
+    justification: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    answered_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class AnswerLink(SQLModel, table=True):
+    """Which contribution an answer covers: each contribution has at most one answer."""
+
+    __tablename__ = "answer_link"
+    __table_args__ = (UniqueConstraint("contribution_kind", "contribution_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    answer_id: int = Field(foreign_key="answer.id", index=True, ondelete="CASCADE")
+    consultation_id: int = Field(foreign_key="consultation.id", index=True, ondelete="CASCADE")
+    contribution_kind: str = Field(max_length=20)  # comment | proposal
+    contribution_id: int
+
+
+class CouncilOpinion(SQLModel, table=True):
+    """The public benefit council's (RDPP) opinion on a consultation's draft, due within 14 days of the request."""
+
+    __tablename__ = "council_opinion"
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", unique=True, ondelete="CASCADE")
+    council_id: int = Field(foreign_key="organisation.id")
+    requested_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    requested_at: datetime = Field(default_factory=utcnow)
+    due_at: datetime
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    body_html: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    submitted_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    submitted_at: datetime | None = None

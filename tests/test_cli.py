@@ -1,0 +1,66 @@
+"""The command line: migrate, demo (idempotent), createadmin."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from consult.cli import main as cli
+from consult.db import make_engine
+from consult.demo import DEMO_PASSWORD
+from consult.models import LedgerEvent, Membership, Organisation, User
+
+
+def _counts(url: str) -> tuple[int, int, int, int]:
+    engine = make_engine(url)
+    with Session(engine) as s:
+        counts = tuple(
+            s.exec(select(func.count()).select_from(m)).one() for m in (User, Organisation, Membership, LedgerEvent)
+        )
+    engine.dispose()
+    return counts
+
+
+def test_demo_loads_wierzbno_and_five_ngos_once(settings, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    assert cli(["demo"]) == 0
+    first = _counts(settings.database_url)
+    assert cli(["demo"]) == 0
+    assert _counts(settings.database_url) == first
+    out = capsys.readouterr().out
+    assert "urzednik@wierzbno.example" in out and DEMO_PASSWORD in out
+    engine = make_engine(settings.database_url)
+    with Session(engine) as s:
+        kinds = [o.kind for o in s.exec(select(Organisation)).all()]
+        official = s.exec(select(Membership).join(User).where(User.email == "urzednik@wierzbno.example")).one()
+    engine.dispose()
+    assert kinds.count("municipality") == 1 and kinds.count("ngo") == 5
+    assert official.role == "official"
+    assert cli(["verify"]) == 0
+
+
+def test_demo_official_can_log_in(settings, monkeypatch, client):
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    cli(["demo"])
+    client.login("urzednik@wierzbno.example", DEMO_PASSWORD)
+    page = client.get("/my/organisations")
+    assert "Gmina Wierzbno" in page.text
+
+
+def test_createadmin_makes_a_confirmed_platform_admin(settings, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    assert cli(["createadmin", "--email", "Szef@Example.pl", "--password", "bardzo-tajne-haslo"]) == 0
+    assert cli(["createadmin", "--email", "szef@example.pl", "--password", "bardzo-tajne-haslo"]) == 1
+    assert cli(["createadmin", "--email", "inny@example.pl", "--password", "krotkie"]) == 1
+    engine = make_engine(settings.database_url)
+    with Session(engine) as s:
+        admin = s.exec(select(User).where(User.email == "szef@example.pl")).one()
+    engine.dispose()
+    assert admin.is_admin and admin.confirmed_at is not None
+
+
+def test_migrate_builds_an_empty_sqlite_database(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert cli(["migrate"]) == 0
+    assert _counts(url) == (0, 0, 0, 0)
