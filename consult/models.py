@@ -356,3 +356,17 @@ class CouncilOpinion(SQLModel, table=True):
     body_html: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     submitted_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     submitted_at: datetime | None = None
+
+
+class Record(SQLModel, table=True):
+    """A consultation's published record: frozen, its canonical JSON kept with its hash and the ledger head."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", unique=True, ondelete="CASCADE")
+    published_at: datetime = Field(default_factory=utcnow)
+    published_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    conclusion: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    body: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON without its sha256
+    sha256: str = Field(max_length=64)
+    ledger_seq: int | None = None  # the ledger head when the record was published
+    ledger_hash: str = Field(default="", max_length=64)

@@ -24,6 +24,7 @@ from consult.models import (
     DocumentVersion,
     Organisation,
     Paragraph,
+    Record,
     Section,
     Thread,
     utcnow,
@@ -192,6 +193,17 @@ def threads_of(session: Session, consultation: Consultation) -> dict[str, Thread
     rows = session.exec(select(Thread).where(Thread.consultation_id == consultation.id)).all()
     prefix = f"{consultation.id}:"
     return {(t.owner_id.removeprefix(prefix) if t.owner_id.startswith(prefix) else ""): t for t in rows}
+
+
+def is_frozen(session: Session, consultation: Consultation) -> bool:
+    """A published record freezes the consultation: its comments, votes, answers and documents."""
+    return session.exec(select(Record.id).where(Record.consultation_id == consultation.id)).first() is not None
+
+
+def require_unfrozen(session: Session, consultation: Consultation) -> None:
+    """Refuse (409) any change to a consultation whose record is published; every action changing one calls it."""
+    if is_frozen(session, consultation):
+        raise DomainError("", _("The consultation record is published: nothing in this consultation can change."), 409)
 
 
 # --- actions ------------------------------------------------------------------------------
