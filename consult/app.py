@@ -16,12 +16,14 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from consult.accounts.views import routes as account_routes
+from consult.comments.permalink import routes as permalink_routes
 from consult.comments.views import routes as comment_routes
 from consult.consultations.views import routes as consultation_routes
 from consult.context import AuthMiddleware, LocaleMiddleware
 from consult.db import DBSessionMiddleware, make_engine
 from consult.organisations.views import routes as organisation_routes
 from consult.pages.views import routes as page_routes
+from consult.search.views import routes as search_routes
 from consult.security import CSRFMiddleware, SecurityHeadersMiddleware, add_security_headers
 from consult.settings import Settings
 from consult.web import is_fragment_request, make_templates, see_other
@@ -90,6 +92,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *organisation_routes,
         *consultation_routes,
         *comment_routes,
+        *permalink_routes,
+        *search_routes,
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(

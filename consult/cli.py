@@ -25,6 +25,22 @@ def migrate(settings: Settings) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(settings.database_url), "head")
+    _fill_search_index(settings)
+
+
+def _fill_search_index(settings: Settings) -> None:
+    """A database migrated from before the search index gets its entries once."""
+    from sqlmodel import select
+
+    from consult.db import make_engine, session_scope
+    from consult.models import Consultation, SearchEntry
+    from consult.search.actions import reindex
+
+    engine = make_engine(settings.database_url)
+    with session_scope(engine) as session:
+        if session.exec(select(SearchEntry.id)).first() is None and session.exec(select(Consultation.id)).first():
+            print("Search index filled:", reindex(session), "texts")
+    engine.dispose()
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

@@ -370,3 +370,22 @@ class Record(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     ledger_seq: int | None = None  # the ledger head when the record was published
     ledger_hash: str = Field(default="", max_length=64)
+
+
+class SearchEntry(SQLModel, table=True):
+    """One searchable text (a consultation, a paragraph, a comment, a proposal), kept by consult.search."""
+
+    __tablename__ = "search_entry"
+    __table_args__ = (UniqueConstraint("kind", "ref"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)  # consultation | paragraph | comment | proposal
+    ref: str = Field(max_length=60)  # the id, or "<consultation id>:<paragraph key>"
+    consultation_id: int = Field(foreign_key="consultation.id", index=True, ondelete="CASCADE")
+    title: str = Field(default="", max_length=300)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    folded: str = Field(sa_column=Column(Text, nullable=False))  # lower case, without diacritics, for matching
+
+
+# The search index follows these tables through a flush listener and adds its own DDL beside search_entry:
+# registered here, at the end, so that any code using the models keeps the index.
+import consult.search.actions  # noqa: E402, F401

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 
 from consult.cli import alembic_config
 from consult.db import make_engine
+from consult.search.actions import include_object
 from tests.conftest import PG_URL
 
 
@@ -37,7 +38,8 @@ def _diff(url: str) -> list:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            opts = {"compare_type": True, "include_object": include_object}
+            context = MigrationContext.configure(conn, opts=opts)
             return compare_metadata(context, SQLModel.metadata)
     finally:
         engine.dispose()

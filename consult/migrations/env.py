@@ -7,13 +7,19 @@ from sqlmodel import SQLModel
 
 import consult.models  # noqa: F401  (registers the tables)
 from consult.db import make_engine
+from consult.search.actions import include_object
 
 target_metadata = SQLModel.metadata
 DB_URL = context.config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL", "sqlite:///consult.db")
 
 
 def _options(url: str) -> dict:
-    return {"target_metadata": target_metadata, "render_as_batch": url.startswith("sqlite"), "compare_type": True}
+    return {
+        "target_metadata": target_metadata,
+        "render_as_batch": url.startswith("sqlite"),
+        "compare_type": True,
+        "include_object": include_object,
+    }
 
 
 def run_migrations_offline() -> None:
