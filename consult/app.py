@@ -23,6 +23,7 @@ from consult.context import AuthMiddleware, LocaleMiddleware
 from consult.db import DBSessionMiddleware, make_engine
 from consult.organisations.views import routes as organisation_routes
 from consult.pages.views import routes as page_routes
+from consult.receipts.views import routes as receipt_routes
 from consult.search.views import routes as search_routes
 from consult.security import CSRFMiddleware, SecurityHeadersMiddleware, add_security_headers
 from consult.settings import Settings
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *comment_routes,
         *permalink_routes,
         *search_routes,
+        *receipt_routes,
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(

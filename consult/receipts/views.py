@@ -1,0 +1,49 @@
+"""A submission's receipt as a page and as a JSON file."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from consult.i18n import gettext
+from consult.receipts import actions
+from consult.web import render, see_other
+
+SUBJECTS = {"comment", "proposal", "vote", "co_signature"}
+
+
+def _load(request: Request) -> actions.Receipt:
+    found = actions.receipt(request.state.db, request.path_params["seq"])
+    if found is None:
+        raise HTTPException(404)
+    return found
+
+
+async def receipt(request: Request):
+    found = _load(request)
+    context = {"receipt": found, "label": gettext(actions.RECEIPT_ACTIONS[found.event.action])}
+    return render(request, "receipts/receipt.html", context)
+
+
+async def receipt_json(request: Request):
+    found = _load(request)
+    filename = f"potwierdzenie-{found.event.seq}.json"
+    return JSONResponse(found.as_json(), headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+async def latest(request: Request):
+    """The receipt of a comment, proposal, vote or co-signature, by what it is about."""
+    kind, subject_id = request.path_params["kind"], request.path_params["subject_id"]
+    seq = actions.latest_receipt_seq(request.state.db, kind, subject_id) if kind in SUBJECTS else None
+    if seq is None:
+        raise HTTPException(404)
+    return see_other(request.url_for("receipts:receipt", seq=seq))
+
+
+routes = [
+    Route("/receipts/{seq:int}", receipt, name="receipts:receipt"),
+    Route("/receipts/{seq:int}.json", receipt_json, name="receipts:json"),
+    Route("/receipts/{kind}/{subject_id:int}", latest, name="receipts:latest"),
+]
