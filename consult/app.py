@@ -16,14 +16,24 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from consult.accounts.views import routes as account_routes
+from consult.answers.views import routes as answer_routes
 from consult.comments.permalink import routes as permalink_routes
 from consult.comments.views import routes as comment_routes
+from consult.consultations.version_views import routes as version_routes
 from consult.consultations.views import routes as consultation_routes
 from consult.context import AuthMiddleware, LocaleMiddleware
+from consult.cosign.views import routes as cosign_routes
 from consult.db import DBSessionMiddleware, make_engine
+from consult.entries.views import routes as entry_routes
+from consult.feeds.views import routes as feed_routes
+from consult.municipalities.views import routes as municipality_routes
+from consult.opinions.views import routes as opinion_routes
 from consult.organisations.views import routes as organisation_routes
+from consult.pagecache import PageCache
 from consult.pages.views import routes as page_routes
+from consult.proposals.views import routes as proposal_routes
 from consult.receipts.views import routes as receipt_routes
+from consult.records.views import routes as record_routes
 from consult.search.views import routes as search_routes
 from consult.security import CSRFMiddleware, SecurityHeadersMiddleware, add_security_headers
 from consult.settings import Settings
@@ -92,10 +102,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *account_routes,
         *organisation_routes,
         *consultation_routes,
+        *version_routes,
+        *opinion_routes,
         *comment_routes,
+        *answer_routes,
+        *proposal_routes,
+        *cosign_routes,
+        *entry_routes,
         *permalink_routes,
         *search_routes,
         *receipt_routes,
+        *record_routes,
+        *feed_routes,
+        *municipality_routes,
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(
@@ -106,7 +125,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.templates = make_templates(settings.time_zone)
+    app.state.page_cache = PageCache()
+    app.state.templates = make_templates(settings.time_zone, auto_reload=settings.environment == "development")
     return app
 
 

@@ -98,14 +98,33 @@ def _createadmin(settings: Settings, args: argparse.Namespace) -> int:
 def _verify(settings: Settings, args: argparse.Namespace) -> int:
     from consult import ledger
     from consult.db import make_engine, session_scope
+    from consult.records.actions import verify_records
 
     with session_scope(make_engine(settings.database_url)) as session:
         broken = ledger.verify(session)
-        count = ledger.head(session)
+        last = ledger.head(session)
+        events = last.seq if last else 0
+        broken_record, records = verify_records(session)
     if broken:
         print(f"ledger BROKEN at event {broken.seq}: {broken.reason}")
         return 1
-    print(f"ledger intact: {count.seq if count else 0} events")
+    print(f"ledger intact: {events} events")
+    if broken_record:
+        print(
+            f"record BROKEN: {broken_record.consultation_slug}: published sha256 {broken_record.stored}, "
+            f"the stored data now gives {broken_record.computed}"
+        )
+        return 1
+    print(f"records intact: {records}")
+    return 0
+
+
+def _reindex(settings: Settings, args: argparse.Namespace) -> int:
+    from consult.db import make_engine, session_scope
+    from consult.search.actions import reindex
+
+    with session_scope(make_engine(settings.database_url)) as session:
+        print("Search index rebuilt:", reindex(session), "texts")
     return 0
 
 
@@ -134,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", default="Administrator")
     admin.add_argument("--password", help="asked for when not given")
-    sub.add_parser("verify", help="recompute the ledger's hash chain")
+    sub.add_parser("verify", help="recompute the ledger's hash chain and every published record's hash")
+    sub.add_parser("reindex", help="rebuild the full-text search index")
     worker = sub.add_parser("worker", help="send the outbox")
     worker.add_argument("--once", action="store_true")
     worker.add_argument("--interval", type=float, default=10.0)
@@ -144,5 +164,12 @@ def main(argv: list[str] | None = None) -> int:
         migrate(settings)
         print("database at the latest schema")
         return 0
-    handler = {"serve": _serve, "demo": _demo, "createadmin": _createadmin, "verify": _verify, "worker": _worker}
+    handler = {
+        "serve": _serve,
+        "demo": _demo,
+        "createadmin": _createadmin,
+        "verify": _verify,
+        "reindex": _reindex,
+        "worker": _worker,
+    }
     return handler[args.command](settings, args)

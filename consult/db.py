@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
+
+writing: ContextVar[bool] = ContextVar("writing", default=False)
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def _lower(value):
@@ -34,9 +38,11 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn) -> None:
-        # Deferred: readers never block. A request must not hold a transaction across an `await`
-        # (read the form first), or a writer in between makes its snapshot stale.
-        conn.exec_driver_sql("BEGIN")
+        # A reading request begins deferred: readers never block. A request that may write (POST) takes the write
+        # lock at its first statement: a deferred transaction that reads and then writes cannot wait for another
+        # writer (SQLite refuses the upgrade at once, "database is locked"), an immediate one waits busy_timeout.
+        # A request must not hold a transaction across an `await` (read the form first).
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writing.get() else "BEGIN")
 
     return engine
 
@@ -67,7 +73,9 @@ class DBSessionMiddleware:
             return
         session = new_session(self.engine)
         scope.setdefault("state", {})["db"] = session
+        token = writing.set(scope["method"] not in SAFE_METHODS)
         try:
             await self.app(scope, receive, send)
         finally:
             session.close()
+            writing.reset(token)

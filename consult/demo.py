@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from consult.accounts.actions import RegisterInput, get_user_by_email, register_user
+from consult.demo_last_year import load_last_year
 from consult.models import Membership, Organisation, User, utcnow
 from consult.organisations import actions as orgs
 from consult.permissions import Principal
@@ -133,7 +134,11 @@ def load_demo(session: Session) -> list[tuple[str, str]]:
         session.commit()
         orgs.accept_invitation(session, _principal(session, official), invitation.id)
     if gmina:
+        _demo_council(session, users, gmina)
         _demo_consultation(session, users, gmina)
+        _demo_proposals(session, users)
+        _demo_cosign_and_entry(session, users)
+        load_last_year(session, users, gmina, lambda user: _principal(session, user), DOMAIN)
     return [
         (f"urzednik@{DOMAIN}", "urzędniczka Gminy Wierzbno (official)"),
         (f"admin@{DOMAIN}", "administrator platformy (platform admin)"),
@@ -144,6 +149,27 @@ def load_demo(session: Session) -> list[tuple[str, str]]:
         (f"fundacja@{DOMAIN}", "Fundacja Kultury „Most” (admin)"),
         (f"mieszkanka@{DOMAIN}", "mieszkanka bez organizacji (resident)"),
     ]
+
+
+COUNCIL_NAME = "Rada Działalności Pożytku Publicznego Gminy Wierzbno"
+
+
+def _demo_council(session: Session, users: dict[str, User], gmina: Organisation) -> None:
+    """Wierzbno's public benefit council, with the sports club's president sitting on it."""
+    from consult.opinions.actions import CouncilInput, set_council
+
+    council = session.exec(select(Organisation).where(Organisation.name == COUNCIL_NAME)).first()
+    if council is None:
+        profile = orgs.OrganisationInput(
+            name=COUNCIL_NAME,
+            kind="other",
+            area_served="Gmina Wierzbno",
+            description="Organ opiniodawczo-doradczy Wójta: opiniuje projekty programu współpracy i uchwał.",
+        )
+        council = orgs.create_organisation(session, _principal(session, users[f"klub@{DOMAIN}"]), profile)
+    if gmina.benefit_council_id is None:
+        official = _principal(session, users[f"urzednik@{DOMAIN}"])
+        set_council(session, official, gmina, CouncilInput(council_id=council.id))
 
 
 DEMO_COMMENTS = [
@@ -225,3 +251,107 @@ def _demo_consultation(session: Session, users: dict[str, User], gmina: Organisa
         )
         parent = posted[reply_to] if reply_to is not None else None
         posted.append(submit_comment(session, author, thread.id, gate, data, parent))
+
+
+DEMO_PROPOSALS = [
+    # author's e-mail and organisation, title, body, paragraph label (None: the whole document), category, votes
+    (
+        f"seniorzy@{DOMAIN}",
+        "Stowarzyszenie Seniorów „Złota Jesień”",
+        "Zajęcia ruchowe dla seniorów w każdym sołectwie",
+        "Proponujemy, by w konkursie na zadania z **§ 6 ust. 1 pkt 3** premiować oferty zajęć ruchowych "
+        "prowadzonych w świetlicach wiejskich, nie tylko w Wierzbnie.",
+        "§ 6 ust. 1 pkt 3",
+        "działalność na rzecz osób w wieku emerytalnym",
+        [
+            (f"klub@{DOMAIN}", "Ludowy Klub Sportowy „Orzeł” Wierzbno", "for"),
+            (f"kgw@{DOMAIN}", "Koło Gospodyń Wiejskich w Olszance", "for"),
+            (f"osp@{DOMAIN}", "Ochotnicza Straż Pożarna w Wierzbnie", "abstain"),
+        ],
+    ),
+    (
+        f"fundacja@{DOMAIN}",
+        "Fundacja Kultury „Most”",
+        "Mikrogranty na inicjatywy młodzieżowe",
+        "Proponujemy dopisać do programu mikrogranty do 5 000 zł w trybie art. 19a ustawy dla grup młodzieży, "
+        "z prostym wnioskiem i rozliczeniem.",
+        None,
+        "wypoczynek dzieci i młodzieży",
+        [
+            (f"klub@{DOMAIN}", "Ludowy Klub Sportowy „Orzeł” Wierzbno", "for"),
+            (f"seniorzy@{DOMAIN}", "Stowarzyszenie Seniorów „Złota Jesień”", "against"),
+        ],
+    ),
+]
+
+
+def _demo_proposals(session: Session, users: dict[str, User]) -> None:
+    """Two proposals with a few votes in this year's programme, while it is open."""
+    from consult.consultations.actions import status_of
+    from consult.models import Consultation, Proposal
+    from consult.proposals.actions import ProposalInput, paragraph_options, submit_proposal
+    from consult.proposals.votes import cast_vote
+
+    consultation = session.exec(select(Consultation).where(Consultation.slug == "program-wspolpracy-2027")).first()
+    if consultation is None or status_of(consultation) != "open":
+        return
+    if session.exec(select(Proposal.id).where(Proposal.consultation_id == consultation.id)).first() is not None:
+        return
+    keys = {label: key for key, label in paragraph_options(session, consultation)}
+
+    def organisation_id(name: str) -> int:
+        return session.exec(select(Organisation.id).where(Organisation.name == name)).one()
+
+    for email, organisation, title, body, label, category, votes in DEMO_PROPOSALS:
+        data = ProposalInput(
+            title=title,
+            body=body,
+            organisation_id=organisation_id(organisation),
+            paragraph_key=keys[label] if label else "",
+            category=category,
+        )
+        proposal = submit_proposal(session, _principal(session, users[email]), consultation, data)
+        for voter, voter_organisation, choice in votes:
+            cast_vote(session, _principal(session, users[voter]), proposal, organisation_id(voter_organisation), choice)
+
+
+def _demo_cosign_and_entry(session: Session, users: dict[str, User]) -> None:
+    """The seniors co-sign the club's comment on § 9 ust. 1; the office enters the fire brigade's e-mailed comment."""
+    from datetime import timedelta
+
+    from consult.consultations.actions import status_of
+    from consult.cosign.actions import CosignInput, cosign_contribution, load_contribution
+    from consult.entries.actions import EntryInput, enter_comment, local_today, paragraphs_of
+    from consult.models import Comment, Consultation, CoSignature, Thread
+
+    consultation = session.exec(select(Consultation).where(Consultation.slug == "program-wspolpracy-2027")).first()
+    if consultation is None or status_of(consultation) != "open":
+        return
+    club, seniors, osp = (
+        session.exec(select(Organisation).where(Organisation.krs == krs)).one()
+        for krs in ("0000123456", "0000345678", "0000234567")
+    )
+    in_consultation = (Comment.thread_id == Thread.id) & (Thread.consultation_id == consultation.id)
+    club_comment = session.exec(
+        select(Comment).join(Thread, in_consultation).where(Comment.organisation_id == club.id, Comment.depth == 0)
+    ).first()
+    signed = select(CoSignature.id).where(CoSignature.organisation_id == seniors.id)
+    if club_comment is not None and session.exec(signed).first() is None:
+        contribution = load_contribution(session, "comment", club_comment.id)
+        seniors_admin = _principal(session, users[f"seniorzy@{DOMAIN}"])
+        cosign_contribution(session, seniors_admin, contribution, CosignInput(organisation_id=seniors.id))
+    if session.exec(select(Comment.id).join(Thread, in_consultation).where(Comment.channel == "email")).first():
+        return
+    keys = {p.label: p.key for p in paragraphs_of(session, consultation)}
+    entry = EntryInput(
+        organisation_id=osp.id,
+        channel="email",
+        received_at=local_today() - timedelta(days=1),
+        paragraph=keys["§ 3 ust. 2"],
+        body="Przesyłamy uwagę e-mailem, bo nasz prezes nie korzysta z platformy. 30 dni to za mało, "
+        "by ochotnicza jednostka przygotowała ofertę: prosimy o 45 dni.",
+        proposed_wording="Gmina udostępnia organizacjom informacje o planowanych konkursach ofert nie później "
+        "niż 45 dni przed ich ogłoszeniem.",
+        justification="Zarząd OSP zbiera się raz w miesiącu.",
+    )
+    enter_comment(session, _principal(session, users[f"urzednik@{DOMAIN}"]), consultation, entry)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -57,17 +57,29 @@ def pick_locale(cookie: str | None, default: str) -> str:
     return cookie if cookie in LOCALES else default
 
 
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+@cache
+def _day(day: date, locale: str) -> str:
+    """ "3 grudnia 2026": Babel's month names, once per day shown (a page shows hundreds of dates)."""
+    return format_date(day, "d MMMM y", locale=locale)
+
+
 def format_when(value: datetime | None, zone: str = "Europe/Warsaw", style: str = "long") -> str:
     """A date and time written out in the reader's language, in the municipality's time zone."""
     if value is None:
         return ""
-    local = value.astimezone(ZoneInfo(zone))
+    local = value.astimezone(_zone(zone))
     locale = current_locale.get()
+    day = _day(local.date(), locale)
     if style == "date":
-        return format_datetime(local, "d MMMM y", locale=locale) + (" r." if locale == "pl" else "")
+        return day + (" r." if locale == "pl" else "")
     if locale == "pl":
-        return format_datetime(local, "d MMMM y", locale="pl") + " r., godz. " + local.strftime("%H:%M")
-    return format_datetime(local, "d MMMM y, HH:mm", locale=locale)
+        return f"{day} r., godz. {local:%H:%M}"
+    return f"{day}, {local:%H:%M}"
 
 
 def time_left(until: datetime, now: datetime | None = None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Text, UniqueConstraint, false
+from sqlalchemy import Column, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -216,6 +216,8 @@ class Thread(SQLModel, table=True):
 
 
 class Comment(SQLModel, table=True):
+    # Counting a consultation's visible comments by thread reads this index alone.
+    __table_args__ = (Index("ix_comment_thread_id_status", "thread_id", "status"),)
     id: int | None = Field(default=None, primary_key=True)
     thread_id: int = Field(foreign_key="thread.id", index=True, ondelete="CASCADE")
     parent_id: int | None = Field(default=None, foreign_key="comment.id", index=True)
@@ -359,15 +361,14 @@ class CouncilOpinion(SQLModel, table=True):
 
 
 class Record(SQLModel, table=True):
-    """A consultation's published record: frozen, its canonical JSON kept with its hash and the ledger head."""
+    """A consultation's published record: the frozen data is rebuilt on demand; its hash and the ledger head stay."""
 
     id: int | None = Field(default=None, primary_key=True)
     consultation_id: int = Field(foreign_key="consultation.id", unique=True, ondelete="CASCADE")
     published_at: datetime = Field(default_factory=utcnow)
     published_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     conclusion: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
-    body: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON without its sha256
-    sha256: str = Field(max_length=64)
+    sha256: str = Field(max_length=64)  # of the canonical JSON of everything else in the record
     ledger_seq: int | None = None  # the ledger head when the record was published
     ledger_hash: str = Field(default="", max_length=64)
 

@@ -208,3 +208,24 @@ def ledger_events(session: Session, action: str | None = None) -> list[LedgerEve
     if action:
         query = query.where(LedgerEvent.action == action)
     return list(session.exec(query).all())
+
+
+def make_proposal(
+    session: Session,
+    consultation: Consultation,
+    *,
+    author: User | None = None,
+    organisation: Organisation | None = None,
+    title: str = "Dodać sport seniorów do priorytetów",
+    body: str = "Proponujemy dopisać sport seniorów do zadań priorytetowych.",
+    **fields,
+):
+    """A proposal through the real action (rules, thread, ledger), by a verified NGO's admin unless told otherwise."""
+    from consult.proposals.actions import ProposalInput, submit_proposal
+
+    if author is None:
+        author = make_user(session)
+    if organisation is None:
+        organisation = make_organisation(session, admin=author, verified=True)
+    data = ProposalInput(title=title, body=body, organisation_id=organisation.id, **fields)
+    return submit_proposal(session, principal(session, author), consultation, data)

@@ -64,3 +64,16 @@ def test_migrate_builds_an_empty_sqlite_database(tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", url)
     assert cli(["migrate"]) == 0
     assert _counts(url) == (0, 0, 0, 0)
+
+
+def test_demo_has_last_years_consultation_with_a_published_record(settings, monkeypatch, client):
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    cli(["demo"])
+    record = client.get("/consultations/program-wspolpracy-2026/record")
+    assert record.status_code == 200
+    assert "Ochotnicza Straż Pożarna w Wierzbnie" in record.text and "480 000 zł" in record.text
+    data = client.get("/consultations/program-wspolpracy-2026/record.json").json()
+    assert {c["position"] for c in data["contributions"]} == {"accepted", "partly_accepted", "explained", "rejected"}
+    assert data["conclusion"]["outcome"] == "amended"
+    assert [p["tally"] for p in data["proposals"]] == [{"for": 2, "against": 0, "abstain": 1}]
+    assert client.get("/consultations/program-wspolpracy-2027").status_code == 200

@@ -44,3 +44,17 @@ def test_events_that_are_not_submissions_have_no_receipt(db, client):
     assert client.get("/receipts/1").status_code == 404
     assert client.get("/receipts/999999").status_code == 404
     assert client.get("/receipts/user/1").status_code == 404
+
+
+def test_the_author_finds_the_receipt_under_their_comment(db, client):
+    from tests.factories import make_organisation, make_user, paragraph_by_label, signed_in
+
+    consultation = make_consultation(db)
+    author = make_user(db)
+    ngo = make_organisation(db, admin=author, verified=True)
+    paragraph = paragraph_by_label(db, consultation, "§ 6 ust. 1")
+    comment = make_comment(db, consultation, author=author, organisation=ngo, paragraph=paragraph)
+    signed_in(client, author)
+    html = page(client.get(f"/comments/{comment.id}", follow_redirects=True))
+    links = [a.get("href") for a in html.select(f"#comment-{comment.id} .comment-actions a")]
+    assert any(link.endswith(f"/receipts/comment/{comment.id}") for link in links)

@@ -68,3 +68,13 @@ def test_reindex_rebuilds_the_same_entries(db):
     assert before == after
     hits, total = search(db, "swiadczenie uslug")
     assert total == 1 and hits[0].kind == "comment"
+
+
+def test_reindex_command_rebuilds_the_index(db, settings, monkeypatch, capsys):
+    from consult.cli import main as cli
+
+    make_consultation(db)
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    assert cli(["reindex"]) == 0
+    assert "Search index rebuilt:" in capsys.readouterr().out
+    assert search(db, "pozarzadowymi")[1] >= 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, update
@@ -15,6 +16,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from consult import ledger
+from consult.comments.annotations import annotate
 from consult.forms import DomainError
 from consult.i18n import _
 from consult.markdown import render_markdown
@@ -37,6 +39,7 @@ class Gate:
     allow_individuals: bool  # a signed-in person may speak for themselves, without an organisation
     verified_only: bool  # organisations must be verified
     moderator: Organisation | None  # whose officials moderate the thread
+    frozen: bool = False  # the owner's record is published: not even moderation changes the thread
 
 
 class CommentInput(BaseModel):
@@ -65,6 +68,7 @@ class CommentView:
     organisation_slug: str | None
     parent_author: str | None = None
     replies: list[CommentView] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)  # filled by other features' annotators
 
     @property
     def id(self) -> int:
@@ -142,7 +146,7 @@ def thread_page(session: Session, thread_id: int, page: int = 1, per_page: int =
     replies = _views(
         session.exec(_view_query().join(ranked, ranked.c.id == Comment.id).where(ranked.c.n <= REPLIES_PER_ROOT)).all()
     )
-    return _tree(roots, replies)
+    return annotate(session, _tree(roots, replies))
 
 
 def replies_page(session: Session, root: Comment, page: int = 1) -> list[CommentView]:
@@ -159,7 +163,7 @@ def replies_page(session: Session, root: Comment, page: int = 1) -> list[Comment
 
 
 def get_comment_view(session: Session, comment_id: int) -> CommentView | None:
-    views = _views(session.exec(_view_query().where(Comment.id == comment_id)).all())
+    views = annotate(session, _views(session.exec(_view_query().where(Comment.id == comment_id)).all()))
     return views[0] if views else None
 
 
@@ -356,6 +360,8 @@ def flag_comment(
 def _moderate(session: Session, principal: Principal | None, comment: Comment, gate: Gate) -> Principal:
     if principal is None or gate.moderator is None or not can(principal, "comment.moderate", gate.moderator):
         raise DomainError("", _("Only the municipality's officials and the platform's admins moderate comments."), 403)
+    if gate.frozen:
+        raise DomainError("", _("The consultation record is published: nothing in this consultation can change."), 409)
     return principal
 
 

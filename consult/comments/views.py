@@ -116,7 +116,8 @@ def load_comment(request: Request) -> tuple[Comment, ThreadContext]:
 
 def _article(request: Request, comment: Comment, ctx: ThreadContext, status_code: int = 200, **extra) -> Response:
     view = actions.get_comment_view(request.state.db, comment.id)
-    context = {"view": view, "ctx": ctx, "max_depth": actions.MAX_DISPLAY_DEPTH, **extra}
+    speakers = speaker_options(request, ctx.gate)  # the co-sign form under the comment offers them
+    context = {"view": view, "ctx": ctx, "max_depth": actions.MAX_DISPLAY_DEPTH, "speakers": speakers, **extra}
     return render(request, "comments/comment.html", context, fragment="comments/_article.html", status_code=status_code)
 
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field, field_validator
 from slugify import slugify
 from sqlalchemy import func
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, select
 
 from consult import ledger
@@ -21,6 +22,7 @@ from consult.models import (
     PARTICIPATION,
     Comment,
     Consultation,
+    CouncilOpinion,
     DocumentVersion,
     Organisation,
     Paragraph,
@@ -113,7 +115,16 @@ def get_consultation(session: Session, slug: str) -> tuple[Consultation, Organis
 
 
 def can_see(principal: Principal | None, consultation: Consultation, municipality: Organisation) -> bool:
-    return consultation.published_at is not None or can(principal, "consultation.manage", municipality)
+    """Published: everyone. A draft: its municipality's officials, and the council asked for its opinion."""
+    if consultation.published_at is not None or can(principal, "consultation.manage", municipality):
+        return True
+    session = object_session(consultation)  # the consultation's own session: callers need not pass one
+    if principal is None or not principal.roles or session is None:
+        return False
+    council_id = session.exec(
+        select(CouncilOpinion.council_id).where(CouncilOpinion.consultation_id == consultation.id)
+    ).first()
+    return council_id is not None and council_id in principal.roles
 
 
 def list_consultations(session: Session, f: ListFilter, now: datetime | None = None, page_size: int | None = PAGE_SIZE):
@@ -231,13 +242,22 @@ def _check_window(municipality: Organisation, data: ConsultationInput) -> None:
         )
 
 
-def _store_document(session: Session, consultation: Consultation, parsed: ParsedDocument, source: str, actor: int):
+def _store_document(
+    session: Session,
+    consultation: Consultation,
+    parsed: ParsedDocument,
+    source: str,
+    actor: int,
+    number: int = 1,
+    note: str = "",
+):
     version = DocumentVersion(
         consultation_id=consultation.id,
-        number=1,
+        number=number,
         title=parsed.title,
         preamble=parsed.preamble,
         source=source,
+        note=note,
         created_by_id=actor,
     )
     session.add(version)
@@ -402,7 +422,9 @@ def publish_consultation(session: Session, principal: Principal | None, consulta
     return consultation
 
 
-def gate_for(consultation: Consultation, municipality: Organisation, now: datetime | None = None) -> Gate:
+def gate_for(
+    consultation: Consultation, municipality: Organisation, now: datetime | None = None, frozen: bool = False
+) -> Gate:
     """Whether the consultation's threads take comments now, and from whom."""
     state = status_of(consultation, now)
     if consultation.published_at is None:
@@ -417,6 +439,7 @@ def gate_for(consultation: Consultation, municipality: Organisation, now: dateti
         allow_individuals=consultation.participation == "signed_in",
         verified_only=consultation.participation == "verified_organisations",
         moderator=municipality,
+        frozen=frozen,
     )
 
 

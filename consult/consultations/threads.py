@@ -22,7 +22,7 @@ def thread_context(
     url_for: Callable[..., str],
     now: datetime | None = None,
 ) -> ThreadContext:
-    gate = actions.gate_for(consultation, municipality, now)
+    gate = actions.gate_for(consultation, municipality, now, frozen=actions.is_frozen(session, consultation))
     if paragraph is not None:
         page_url = url_for("consultations:paragraph", slug=consultation.slug, key=paragraph.key)
         title = gettext("Comments on %(label)s", label=paragraph.label)

@@ -18,9 +18,13 @@ from consult.consultations.threads import thread_context
 from consult.forms import DomainError, Form, empty_form, validate, values_of
 from consult.i18n import gettext
 from consult.models import PARTICIPATION, Consultation, Organisation
+from consult.opinions.actions import opinion_status
 from consult.organisations.actions import organisations_of
 from consult.organisations.views import require_user
+from consult.pagecache import cached_for_readers
 from consult.permissions import can
+from consult.proposals.actions import count_proposals
+from consult.records.actions import get_record, record_hashes
 from consult.web import flash, page_number, render, see_other
 
 MAX_DOCX_BYTES = 5 * 1024 * 1024
@@ -50,6 +54,7 @@ async def list_page(request: Request):
         "page_size": actions.PAGE_SIZE,
         "municipalities": actions.municipalities(request.state.db),
         "status_of": actions.status_of,
+        "records": record_hashes(request.state.db, [c.id for c, _m in rows]),
     }
     return render(request, "consultations/list.html", context, fragment="consultations/_results.html")
 
@@ -168,6 +173,9 @@ async def detail(request: Request):
         "counts": actions.comment_counts(db, consultation),
         "can_manage": can(user, "consultation.manage", municipality),
         "general": thread_block(request, ctx, 1),
+        "opinion": opinion_status(db, consultation, municipality),
+        "proposal_count": count_proposals(db, consultation),
+        "record": get_record(db, consultation),
     }
     return render(request, "consultations/detail.html", context)
 
@@ -263,8 +271,10 @@ def _iso(value) -> str:
     return value.isoformat()
 
 
-def _api_item(request: Request, consultation: Consultation, municipality: Organisation) -> dict:
-    return {
+def _api_item(
+    request: Request, consultation: Consultation, municipality: Organisation, record_sha256: str | None
+) -> dict:
+    item = {
         "slug": consultation.slug,
         "title": consultation.title,
         "municipality": municipality.name,
@@ -273,11 +283,17 @@ def _api_item(request: Request, consultation: Consultation, municipality: Organi
         "closes_at": _iso(consultation.closes_at),
         "url": str(request.url_for("consultations:detail", slug=consultation.slug)),
     }
+    if record_sha256:
+        item["record_url"] = str(request.url_for("records:record", slug=consultation.slug))
+        item["record_sha256"] = record_sha256
+    return item
 
 
 async def api_list(request: Request):
-    rows, _total = actions.list_consultations(request.state.db, actions.ListFilter(), page_size=None)
-    return JSONResponse([_api_item(request, c, m) for c, m in rows])
+    db = request.state.db
+    rows, _total = actions.list_consultations(db, actions.ListFilter(), page_size=None)
+    hashes = record_hashes(db, [c.id for c, _m in rows])
+    return JSONResponse([_api_item(request, c, m, hashes.get(c.id)) for c, m in rows])
 
 
 async def api_detail(request: Request):
@@ -290,7 +306,7 @@ async def api_detail(request: Request):
     counts = actions.comment_counts(db, consultation)
     return JSONResponse(
         {
-            **_api_item(request, consultation, municipality),
+            **_api_item(request, consultation, municipality, record_hashes(db, [consultation.id]).get(consultation.id)),
             "summary": consultation.summary,
             "comments": sum(counts.values()),
             "general_comments": counts.get("", 0),
@@ -306,11 +322,11 @@ async def api_detail(request: Request):
 routes = [
     Route("/consultations", list_page, name="consultations:list"),
     Route("/consultations/new", create, methods=["GET", "POST"], name="consultations:create"),
-    Route("/consultations/{slug}", detail, name="consultations:detail"),
+    Route("/consultations/{slug}", cached_for_readers(detail), name="consultations:detail"),
     Route("/consultations/{slug}/publish", publish, methods=["POST"], name="consultations:publish"),
     Route("/consultations/{slug}/edit", edit_draft, methods=["GET", "POST"], name="consultations:edit"),
-    Route("/consultations/{slug}/discussion", discussion, name="consultations:discussion"),
-    Route("/consultations/{slug}/paragraphs/{key}", paragraph, name="consultations:paragraph"),
+    Route("/consultations/{slug}/discussion", cached_for_readers(discussion), name="consultations:discussion"),
+    Route("/consultations/{slug}/paragraphs/{key}", cached_for_readers(paragraph), name="consultations:paragraph"),
     Route("/consultations/{slug}/comments", comment, methods=["POST"], name="consultations:comment"),
     Route("/api/consultations", api_list, name="api:consultations"),
     Route("/api/consultations/{slug}", api_detail, name="api:consultation"),

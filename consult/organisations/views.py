@@ -10,7 +10,9 @@ from consult.forms import DomainError, Form, empty_form, parse_form, values_of
 from consult.i18n import gettext
 from consult.mail import queue_mail
 from consult.models import FIELDS_OF_ACTIVITY, ORGANISATION_KINDS, ROLES, Organisation
+from consult.opinions.actions import council_choices
 from consult.organisations import actions, invitations
+from consult.organisations.voting import set_voting
 from consult.permissions import Principal, can
 from consult.web import flash, page_number, render, see_other, send_mail_after
 
@@ -69,6 +71,7 @@ def _profile_context(request: Request, organisation: Organisation, join_form: Fo
         "membership": actions.membership_of(db, organisation, user.id) if user else None,
         "can_edit": can(user, "organisation.edit", organisation),
         "can_verify": can(user, "organisation.verify", organisation),
+        "council": db.get(Organisation, organisation.benefit_council_id) if organisation.benefit_council_id else None,
         "can_join": can(user, "organisation.request_to_join", organisation),
         "join_pending": bool(user) and actions.has_pending_request(db, organisation, user.id),
         "form": join_form or empty_form(),
@@ -124,6 +127,9 @@ async def edit(request: Request):
                 flash(request, gettext("The profile has been saved."))
                 return see_other(request.url_for("organisations:profile", slug=organisation.slug))
     context = {"form": form, "organisation": organisation, **_choices(), "can_create_municipality": user.is_admin}
+    if organisation.kind == "municipality":  # its public benefit council: a form of its own below the profile's
+        council = Form(None, {"council_id": str(organisation.benefit_council_id or "")}, prefix="council-")
+        context |= {"council_form": council, "councils": council_choices(db, organisation)}
     return render(request, "organisations/form.html", context, status_code=422 if form.errors else 200)
 
 
@@ -206,6 +212,24 @@ async def manage_member(request: Request):
     return see_other(request.url_for("organisations:members", slug=organisation.slug))
 
 
+async def voting(request: Request):
+    """An admin designates a member to vote for the organisation on proposals, or takes the designation back."""
+    votes = (await request.form()).get("votes") == "1"
+    organisation = load_organisation(request)
+    user = require_user(request)
+    try:
+        set_voting(request.state.db, user, organisation, request.path_params["membership_id"], votes)
+    except DomainError as error:
+        raise refuse(error) from error
+    flash(
+        request,
+        gettext("The member now votes for the organisation on proposals.")
+        if votes
+        else gettext("The member no longer votes for the organisation."),
+    )
+    return see_other(request.url_for("organisations:members", slug=organisation.slug))
+
+
 async def withdraw_invitation(request: Request):
     organisation = load_organisation(request)
     user = require_user(request)
@@ -284,6 +308,12 @@ routes = [
         manage_member,
         methods=["POST"],
         name="organisations:manage_member",
+    ),
+    Route(
+        "/organisations/{slug}/members/{membership_id:int}/voting",
+        voting,
+        methods=["POST"],
+        name="organisations:voting",
     ),
     Route(
         "/organisations/{slug}/invitations/{invitation_id:int}/withdraw",

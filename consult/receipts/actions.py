@@ -58,18 +58,42 @@ def receipt(session: Session, seq: int) -> Receipt | None:
     return Receipt(event, ledger.event_body(event))
 
 
+RECEIPTS_BY_SUBJECT = {
+    "comment": ("comment.submitted", "comment.edited", "comment.entered"),
+    "proposal": ("proposal.submitted", "proposal.entered"),
+    "vote": ("vote.cast",),
+}
+
+
 def latest_receipt_seq(session: Session, subject_kind: str, subject_id: int | str) -> int | None:
-    """The newest receipt-bearing event about a subject (a comment's last edit, an organisation's last vote)."""
+    """The newest submission event of a comment (its last edit), a proposal, or a vote (its last change)."""
+    actions = RECEIPTS_BY_SUBJECT.get(subject_kind)
+    if actions is None:
+        return None
     return session.exec(
         select(LedgerEvent.seq)
         .where(
             LedgerEvent.subject_kind == subject_kind,
             LedgerEvent.subject_id == str(subject_id),
-            col(LedgerEvent.action).in_(list(RECEIPT_ACTIONS)),
+            col(LedgerEvent.action).in_(actions),
         )
         .order_by(col(LedgerEvent.seq).desc())
         .limit(1)
     ).first()
+
+
+def cosign_receipt_seq(session: Session, subject_kind: str, subject_id: int, organisation_id: int) -> int | None:
+    """The event of an organisation's co-signature of a comment or proposal."""
+    events = session.exec(
+        select(LedgerEvent)
+        .where(
+            LedgerEvent.subject_kind == subject_kind,
+            LedgerEvent.subject_id == str(subject_id),
+            LedgerEvent.action == "cosign.added",
+        )
+        .order_by(col(LedgerEvent.seq).desc())
+    ).all()
+    return next((e.seq for e in events if json.loads(e.payload).get("organisation") == organisation_id), None)
 
 
 def recomputed_hash(data: dict[str, Any]) -> str:

@@ -11,8 +11,6 @@ from consult.i18n import gettext
 from consult.receipts import actions
 from consult.web import render, see_other
 
-SUBJECTS = {"comment", "proposal", "vote", "co_signature"}
-
 
 def _load(request: Request) -> actions.Receipt:
     found = actions.receipt(request.state.db, request.path_params["seq"])
@@ -36,7 +34,16 @@ async def receipt_json(request: Request):
 async def latest(request: Request):
     """The receipt of a comment, proposal, vote or co-signature, by what it is about."""
     kind, subject_id = request.path_params["kind"], request.path_params["subject_id"]
-    seq = actions.latest_receipt_seq(request.state.db, kind, subject_id) if kind in SUBJECTS else None
+    seq = actions.latest_receipt_seq(request.state.db, kind, subject_id)
+    if seq is None:
+        raise HTTPException(404)
+    return see_other(request.url_for("receipts:receipt", seq=seq))
+
+
+async def cosign(request: Request):
+    """The receipt of an organisation's co-signature."""
+    params = request.path_params
+    seq = actions.cosign_receipt_seq(request.state.db, params["kind"], params["subject_id"], params["organisation_id"])
     if seq is None:
         raise HTTPException(404)
     return see_other(request.url_for("receipts:receipt", seq=seq))
@@ -46,4 +53,5 @@ routes = [
     Route("/receipts/{seq:int}", receipt, name="receipts:receipt"),
     Route("/receipts/{seq:int}.json", receipt_json, name="receipts:json"),
     Route("/receipts/{kind}/{subject_id:int}", latest, name="receipts:latest"),
+    Route("/receipts/cosign/{kind}/{subject_id:int}/{organisation_id:int}", cosign, name="receipts:cosign"),
 ]

@@ -28,7 +28,6 @@ def upgrade() -> None:
     sa.Column('published_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('published_by_id', sa.Integer(), nullable=True),
     sa.Column('conclusion', sa.Text(), server_default='', nullable=False),
-    sa.Column('body', sa.Text(), nullable=False),
     sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('ledger_seq', sa.Integer(), nullable=True),
     sa.Column('ledger_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),

@@ -1,0 +1,209 @@
+"""Publishing a consultation's record, once, and checking later that the frozen data still gives its hash."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from consult import ledger
+from consult.consultations.actions import is_frozen, status_of
+from consult.forms import DomainError
+from consult.i18n import _
+from consult.models import (
+    AnswerLink,
+    Comment,
+    Consultation,
+    Organisation,
+    Paragraph,
+    Proposal,
+    Record,
+    Thread,
+    utcnow,
+)
+from consult.permissions import Principal, can
+from consult.records import build
+
+MISSING_SHOWN = 50
+
+
+class RecordInput(BaseModel):
+    conclusion: str = Field(default="", max_length=20_000)
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A contribution still without a position: what the official must answer before publishing."""
+
+    kind: str
+    id: int
+    organisation: str | None
+    excerpt: str
+    paragraph_key: str | None
+
+
+@dataclass(frozen=True)
+class RecordData:
+    head: dict[str, Any]
+    draft_version_id: int | None
+
+    def rows(self, session: Session, consultation: Consultation) -> Iterator[dict]:
+        return build.contributions(session, consultation, self.draft_version_id)
+
+
+# --- queries ------------------------------------------------------------------------------
+
+
+def get_record(session: Session, consultation: Consultation) -> Record | None:
+    return session.exec(select(Record).where(Record.consultation_id == consultation.id)).first()
+
+
+def record_hashes(session: Session, consultation_ids: list[int]) -> dict[int, str]:
+    """The published records' hashes of these consultations, in one query."""
+    if not consultation_ids:
+        return {}
+    rows = session.exec(
+        select(Record.consultation_id, Record.sha256).where(col(Record.consultation_id).in_(consultation_ids))
+    ).all()
+    return dict(rows)
+
+
+def _unanswered_comments(consultation: Consultation):
+    answered = select(AnswerLink.contribution_id).where(AnswerLink.contribution_kind == "comment")
+    return (
+        select(Comment.id, Organisation.name, Comment.body, Thread.owner_id)
+        .join(Thread, col(Thread.id) == Comment.thread_id)
+        .outerjoin(Organisation, col(Organisation.id) == Comment.organisation_id)
+        .where(
+            Thread.consultation_id == consultation.id,
+            col(Thread.owner_kind).in_(["consultation", "paragraph"]),
+            col(Comment.parent_id).is_(None),
+            Comment.status == "visible",
+            col(Comment.id).not_in(answered),
+        )
+    )
+
+
+def _unanswered_proposals(consultation: Consultation):
+    answered = select(AnswerLink.contribution_id).where(AnswerLink.contribution_kind == "proposal")
+    return (
+        select(Proposal.id, Organisation.name, Proposal.title, Proposal.paragraph_key)
+        .outerjoin(Organisation, col(Organisation.id) == Proposal.organisation_id)
+        .where(
+            Proposal.consultation_id == consultation.id,
+            Proposal.status == "visible",
+            col(Proposal.id).not_in(answered),
+        )
+    )
+
+
+def missing_answers(session: Session, consultation: Consultation) -> tuple[list[Missing], int]:
+    """The first contributions without a position (withdrawn and hidden ones need none), and how many in all."""
+    comments, proposals = _unanswered_comments(consultation), _unanswered_proposals(consultation)
+    total = session.exec(select(func.count()).select_from(comments.subquery())).one()
+    total += session.exec(select(func.count()).select_from(proposals.subquery())).one()
+    prefix = f"{consultation.id}:"
+    found = [
+        Missing("comment", i, org, body[:160], owner.removeprefix(prefix) if owner.startswith(prefix) else None)
+        for i, org, body, owner in session.exec(comments.order_by(col(Comment.id)).limit(MISSING_SHOWN))
+    ]
+    found += [
+        Missing("proposal", i, org, title, key)
+        for i, org, title, key in session.exec(proposals.order_by(col(Proposal.id)).limit(MISSING_SHOWN))
+    ]
+    return found[:MISSING_SHOWN], total
+
+
+def record_data(session: Session, consultation: Consultation, municipality: Organisation, record: Record) -> RecordData:
+    """The published record rebuilt from the frozen data (the same bytes as at publication while nothing changed)."""
+    head, draft_id = build.head(
+        session,
+        consultation,
+        municipality,
+        published_at=record.published_at,
+        conclusion=record.conclusion,
+        ledger_seq=record.ledger_seq,
+        ledger_hash=record.ledger_hash,
+    )
+    return RecordData(head, draft_id)
+
+
+def computed_sha256(session: Session, consultation: Consultation, data: RecordData) -> str:
+    return build.sha256_of(build.canonical_chunks(data.head, data.rows(session, consultation)))
+
+
+def paragraph_labels(session: Session, version_id: int | None) -> dict[str, str]:
+    if version_id is None:
+        return {}
+    return dict(session.exec(select(Paragraph.key, Paragraph.label).where(Paragraph.version_id == version_id)).all())
+
+
+# --- actions ------------------------------------------------------------------------------
+
+
+def publish_record(
+    session: Session, principal: Principal | None, consultation: Consultation, data: RecordInput
+) -> Record:
+    """Publish the record once the consultation is closed and every contribution has a position; it freezes."""
+    municipality = session.get(Organisation, consultation.organisation_id)
+    if not can(principal, "consultation.manage", municipality):
+        raise DomainError("", _("Only the municipality's officials publish the record."), 403)
+    if is_frozen(session, consultation):
+        raise DomainError("", _("The record of this consultation is already published."), 409)
+    if consultation.published_at is None or status_of(consultation) != "closed":
+        raise DomainError("", _("The record can be published only after the consultation closes."), 409)
+    _missing, total = missing_answers(session, consultation)
+    if total:
+        raise DomainError(
+            "", _("%(num)s contributions have no position yet. Answer them before publishing."), 409, num=total
+        )
+    last = ledger.head(session)
+    record = Record(
+        consultation_id=consultation.id,
+        published_at=utcnow(),
+        published_by_id=principal.id,
+        conclusion=data.conclusion.strip(),
+        sha256="",
+        ledger_seq=last.seq if last else None,
+        ledger_hash=last.hash if last else "",
+    )
+    record.sha256 = computed_sha256(session, consultation, record_data(session, consultation, municipality, record))
+    session.add(record)
+    ledger.append(
+        session,
+        actor_id=principal.id,
+        action="record.published",
+        subject_kind="consultation",
+        subject_id=consultation.id,
+        payload={"sha256": record.sha256, "ledger_seq": record.ledger_seq},
+    )
+    try:
+        session.commit()
+    except IntegrityError as exc:  # another official published it a moment ago
+        session.rollback()
+        raise DomainError("", _("The record of this consultation is already published."), 409) from exc
+    return record
+
+
+@dataclass(frozen=True)
+class BrokenRecord:
+    consultation_slug: str
+    stored: str
+    computed: str
+
+
+def verify_records(session: Session) -> tuple[BrokenRecord | None, int]:
+    """Recompute every published record's hash from the stored data; the first that differs, and how many checked."""
+    session.expire_all()  # the stored rows, not objects this session cached
+    records = session.exec(select(Record).order_by(col(Record.id))).all()
+    for record in records:
+        consultation = session.get(Consultation, record.consultation_id)
+        municipality = session.get(Organisation, consultation.organisation_id)
+        computed = computed_sha256(session, consultation, record_data(session, consultation, municipality, record))
+        if computed != record.sha256:
+            return BrokenRecord(consultation.slug, record.sha256, computed), len(records)
+    return None, len(records)

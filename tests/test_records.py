@@ -1,0 +1,228 @@
+"""The consultation record: published once by an official, frozen, the same data in every format, verifiable."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+from consult.answers.actions import AnswerInput, answer_contribution
+from consult.comments.actions import CommentInput, edit_comment
+from consult.consultations.actions import gate_for
+from consult.forms import DomainError
+from consult.models import Organisation, utcnow
+from consult.records.actions import RecordInput, publish_record, verify_records
+from tests.factories import (
+    make_comment,
+    make_consultation,
+    make_official,
+    make_organisation,
+    make_user,
+    paragraph_by_label,
+    principal,
+    signed_in,
+)
+from tests.html import page
+
+
+def close(db, consultation) -> None:
+    consultation.closes_at = utcnow() - timedelta(minutes=1)
+    db.add(consultation)
+    db.commit()
+
+
+@pytest.fixture
+def closed(db):
+    """A closed consultation of the fixture programme with one answered comment on § 6 ust. 1."""
+    official, municipality = make_official(db)
+    consultation = make_consultation(db, official=official, municipality=municipality)
+    member = make_user(db)
+    ngo = make_organisation(db, admin=member, name="Klub Sportowy Orzeł Wierzbno", krs="0000123456", verified=True)
+    comment = make_comment(
+        db,
+        consultation,
+        organisation=ngo,
+        author=member,
+        paragraph=paragraph_by_label(db, consultation, "§ 6 ust. 1"),
+        body="Prosimy o dłuższy termin.",
+        current_wording="Termin 14 dni.",
+        proposed_wording="Termin 21 dni.",
+        justification="Małe organizacje nie zdążą.",
+    )
+    close(db, consultation)
+    answer_contribution(
+        db, principal(db, official), consultation, ("comment", comment.id), AnswerInput(position="accepted")
+    )
+    return official, municipality, consultation, comment
+
+
+def test_official_publishes_the_record_and_every_format_carries_one_hash(db, client, closed):
+    official, _municipality, consultation, comment = closed
+    signed_in(client, official).cookies.set("consult_lang", "pl")  # the record as Polish readers see it
+    form = client.get(f"/consultations/{consultation.slug}/record/publish")
+    assert form.status_code == 200
+    response = client.submit(
+        f"/consultations/{consultation.slug}/record/publish", {"conclusion": "Projekt trafia do rady ze zmianą."}
+    )
+    assert response.status_code == 200
+    html = page(response)
+    sha = html.one("code#record-sha256").text
+    row = html.one(f"#record-comment-{comment.id}").text
+    assert "Klub Sportowy Orzeł Wierzbno" in row and "uwzględniona" in row
+
+    downloaded = client.get(f"/consultations/{consultation.slug}/record.json")
+    data = json.loads(downloaded.content)
+    assert data["sha256"] == sha
+    body = {k: v for k, v in data.items() if k != "sha256"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    assert hashlib.sha256(canonical).hexdigest() == sha
+    [row] = data["contributions"]
+    assert row["paragraph"] == "§ 6 ust. 1"
+    assert row["organisation"] == {"name": "Klub Sportowy Orzeł Wierzbno", "krs": "0000123456"}
+    assert row["position"] == "accepted" and row["proposed_wording"] == "Termin 21 dni."
+    assert data["consultation"]["slug"] == consultation.slug
+    assert data["participants"] == [{"name": "Klub Sportowy Orzeł Wierzbno", "krs": "0000123456"}]
+
+    table = client.get(f"/consultations/{consultation.slug}/record.csv")
+    assert table.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(table.content.decode("utf-8-sig"))))
+    assert rows[1][3] == "Klub Sportowy Orzeł Wierzbno"
+    assert rows[-1] == ["SHA-256 protokołu", sha]
+
+
+def test_the_record_cannot_be_published_while_a_contribution_is_unanswered(db, client, closed):
+    official, _municipality, consultation, _comment = closed
+    consultation.closes_at = utcnow() + timedelta(days=1)
+    db.add(consultation)
+    db.commit()
+    make_comment(db, consultation, body="Druga uwaga.")
+    close(db, consultation)
+    signed_in(client, official)
+    response = client.submit(f"/consultations/{consultation.slug}/record/publish", {"conclusion": "Bez zmian."})
+    assert response.status_code == 409
+    html = page(response)
+    assert "Druga uwaga." in html.one("#missing-title").text or "Druga uwaga." in response.text
+    assert html.one("textarea#field-conclusion").text == "Bez zmian."
+
+
+def test_only_officials_of_the_municipality_publish(db, client, closed):
+    _official, _municipality, consultation, _comment = closed
+    other, _elsewhere = make_official(db)
+    signed_in(client, other)
+    assert client.get(f"/consultations/{consultation.slug}/record/publish").status_code == 403
+    with pytest.raises(DomainError) as refused:
+        publish_record(db, principal(db, other), consultation, RecordInput())
+    assert refused.value.status_code == 403
+
+
+def test_an_open_consultation_has_no_record_yet(db, client):
+    official, municipality = make_official(db)
+    consultation = make_consultation(db, official=official, municipality=municipality)
+    with pytest.raises(DomainError) as refused:
+        publish_record(db, principal(db, official), consultation, RecordInput())
+    assert refused.value.status_code == 409
+    assert client.get(f"/consultations/{consultation.slug}/record").status_code == 404
+
+
+def test_a_consultation_without_contributions_yields_a_complete_record(db, client):
+    official, municipality = make_official(db)
+    consultation = make_consultation(db, official=official, municipality=municipality)
+    close(db, consultation)
+    publish_record(db, principal(db, official), consultation, RecordInput())
+    html = page(client.get(f"/consultations/{consultation.slug}/record"))
+    assert "Nie zgłoszono żadnych uwag ani propozycji" in html.one("section[aria-labelledby=record-4]").text
+    assert "bez zmian" in html.one("section[aria-labelledby=record-5]").text
+    data = client.get(f"/consultations/{consultation.slug}/record.json").json()
+    assert data["contributions"] == [] and data["counts"]["total"] == 0
+    assert data["conclusion"]["outcome"] == "unchanged"
+
+
+def test_after_publication_nothing_changes(db, closed):
+    official, municipality, consultation, comment = closed
+    publish_record(db, principal(db, official), consultation, RecordInput())
+    with pytest.raises(DomainError) as refused:
+        answer_contribution(
+            db,
+            principal(db, official),
+            consultation,
+            ("comment", comment.id),
+            AnswerInput(position="rejected", justification="Zmiana zdania."),
+        )
+    assert refused.value.status_code == 409
+    with pytest.raises(DomainError) as twice:
+        publish_record(db, principal(db, official), consultation, RecordInput())
+    assert twice.value.status_code == 409
+    with pytest.raises(DomainError):
+        edit_comment(db, None, comment, gate_for(consultation, municipality), CommentInput(body="x"))
+
+
+def test_verify_names_a_record_whose_data_was_changed_behind_its_back(db, closed):
+    official, _municipality, consultation, comment = closed
+    publish_record(db, principal(db, official), consultation, RecordInput())
+    assert verify_records(db) == (None, 1)
+    db.execute(text("UPDATE comment SET proposed_wording = 'Termin 7 dni.' WHERE id = :id"), {"id": comment.id})
+    db.commit()
+    broken, _checked = verify_records(db)
+    assert broken is not None and broken.consultation_slug == consultation.slug
+
+
+def test_the_pdf_has_the_polish_text_and_page_numbers(db, client, closed):
+    from pypdf import PdfReader
+
+    official, _municipality, consultation, _comment = closed
+    publish_record(db, principal(db, official), consultation, RecordInput())
+    response = client.get(f"/consultations/{consultation.slug}/record.pdf")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    text_all = "\n".join(p.extract_text() for p in reader.pages)
+    assert "Klub Sportowy Orzeł Wierzbno" in text_all
+    assert "§ 6 ust. 1" in text_all
+    assert f"Strona 1 z {len(reader.pages)}" in text_all
+    assert db.get(Organisation, consultation.organisation_id).name in text_all
+
+
+TAMPERING = {
+    "a comment's text": "UPDATE comment SET body = 'Inna treść.'",
+    "an answer's position": "UPDATE answer SET position = 'rejected', justification = 'Nie.'",
+    "an answer removed": "DELETE FROM answer_link",
+    "the record's hash": "UPDATE record SET sha256 = '" + "a" * 64 + "'",
+    "a comment inserted": (
+        "INSERT INTO comment (thread_id, author_id, body, body_html, current_wording, proposed_wording, justification,"
+        " status, moderation_reason, revision, reply_count, depth, channel, created_at)"
+        " SELECT thread_id, author_id, 'Dopisana.', '', '', '', '', 'visible', '', 1, 0, 0, 'platform', created_at"
+        " FROM comment"
+    ),
+}
+
+
+@pytest.mark.parametrize("change", TAMPERING.values(), ids=TAMPERING.keys())
+def test_verify_command_names_the_record_changed_with_raw_sql(db, closed, settings, monkeypatch, capsys, change):
+    from consult.cli import main as cli
+
+    official, _municipality, consultation, _comment = closed
+    publish_record(db, principal(db, official), consultation, RecordInput())
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    assert cli(["verify"]) == 0
+    db.execute(text(change))
+    db.commit()
+    assert cli(["verify"]) == 1
+    assert f"record BROKEN: {consultation.slug}" in capsys.readouterr().out
+
+
+def test_moderation_is_refused_once_the_record_is_published(db, closed):
+    from consult.comments.actions import ModerationInput, hide_comment
+    from consult.consultations.threads import thread_context
+    from consult.models import Thread
+
+    official, municipality, consultation, comment = closed
+    publish_record(db, principal(db, official), consultation, RecordInput())
+    thread = db.get(Thread, comment.thread_id)
+    ctx = thread_context(db, consultation, municipality, thread, None, lambda *a, **k: "/")
+    with pytest.raises(DomainError) as refused:
+        hide_comment(db, principal(db, official), comment, ctx.gate, ModerationInput(reason="Za późno."))
+    assert refused.value.status_code == 409
