@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.engine = engine
     app.state.page_cache = PageCache()
+    app.state.record_pdfs = OrderedDict()  # record sha256, locale → PDF bytes (records are frozen)
     app.state.templates = make_templates(settings.time_zone, auto_reload=settings.environment == "development")
     return app
 

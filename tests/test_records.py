@@ -226,3 +226,54 @@ def test_moderation_is_refused_once_the_record_is_published(db, closed):
     with pytest.raises(DomainError) as refused:
         hide_comment(db, principal(db, official), comment, ctx.gate, ModerationInput(reason="Za późno."))
     assert refused.value.status_code == 409
+
+
+def test_verify_command_names_the_record_whose_votes_were_changed(db, closed, settings, monkeypatch, capsys):
+    from consult.cli import main as cli
+    from consult.proposals.votes import cast_vote
+    from tests.factories import make_proposal
+
+    official, _municipality, consultation, _comment = closed
+    consultation.closes_at = utcnow() + timedelta(days=1)
+    db.add(consultation)
+    db.commit()
+    voter = make_user(db)
+    ngo = make_organisation(db, admin=voter, verified=True)
+    proposal = make_proposal(db, consultation)
+    cast_vote(db, principal(db, voter), proposal, ngo.id, "for")
+    close(db, consultation)
+    answer_contribution(
+        db, principal(db, official), consultation, ("proposal", proposal.id), AnswerInput(position="accepted")
+    )
+    publish_record(db, principal(db, official), consultation, RecordInput())
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    assert cli(["verify"]) == 0
+    db.execute(text("UPDATE vote SET choice = 'against'"))
+    db.commit()
+    assert cli(["verify"]) == 1
+    assert f"record BROKEN: {consultation.slug}" in capsys.readouterr().out
+
+
+def test_every_consultation_action_of_the_demo_is_in_the_ledger(db, settings, monkeypatch):
+    """The demo runs a consultation end to end through the actions; each kind of change left its event."""
+    from sqlmodel import select
+
+    from consult.cli import main as cli
+    from consult.models import LedgerEvent
+
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    assert cli(["demo"]) == 0
+    seen = set(db.exec(select(LedgerEvent.action)).all())
+    expected = {
+        "consultation.created",
+        "consultation.published",
+        "comment.submitted",
+        "comment.entered",
+        "proposal.submitted",
+        "vote.cast",
+        "cosign.added",
+        "answer.given",
+        "document.version_published",
+        "record.published",
+    }
+    assert expected <= seen, expected - seen

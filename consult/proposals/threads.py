@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from consult.comments.owners import ThreadContext, register
-from consult.consultations.actions import gate_for
+from consult.consultations.actions import gate_for, is_frozen
 from consult.i18n import _, gettext
 from consult.models import Consultation, Organisation, Proposal, Thread
 
@@ -30,7 +30,7 @@ def thread_context(
     now: datetime | None = None,
 ) -> ThreadContext:
     """The consultation's rules for comments; a withdrawn proposal's discussion is closed."""
-    gate = gate_for(consultation, municipality, now)
+    gate = gate_for(consultation, municipality, now, frozen=is_frozen(session, consultation))
     if proposal.status != "visible":
         gate = replace(gate, open=False, closed_message=_("This proposal was withdrawn: its discussion is closed."))
     return ThreadContext(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
@@ -10,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from consult import i18n
 from consult.answers.contributions import position_label
 from consult.consultations.actions import current_version
 from consult.consultations.views import load_consultation
@@ -106,12 +108,24 @@ async def record_csv(request: Request):
     return StreamingResponse(chunks, media_type="text/csv; charset=utf-8", headers=headers)
 
 
+PDFS_KEPT = 8
+
+
 async def record_pdf(request: Request):
-    context = record_context(request, *load_record(request))
-    request.state.db.rollback()  # no read transaction held while the PDF renders in a thread
-    html = request.app.state.templates.get_template("records/record_print.html").render({**context, "request": request})
-    pdf = await run_in_threadpool(export.pdf_bytes, html, str(request.base_url))
-    headers = {**_download_name(context["consultation"], "pdf"), "X-Record-SHA256": context["record"].sha256}
+    """The record as PDF/A, rendered once per worker: the record is frozen, and WeasyPrint takes seconds."""
+    consultation, municipality, found = load_record(request)
+    kept: OrderedDict[tuple[str, str], bytes] = request.app.state.record_pdfs
+    key = (found.sha256, i18n.current_locale.get())
+    pdf = kept.get(key)
+    if pdf is None:
+        context = record_context(request, consultation, municipality, found)
+        request.state.db.rollback()  # no read transaction held while the PDF renders in a thread
+        template = request.app.state.templates.get_template("records/record_print.html")
+        html = template.render({**context, "request": request})
+        pdf = kept[key] = await run_in_threadpool(export.pdf_bytes, html, str(request.base_url))
+        while len(kept) > PDFS_KEPT:
+            kept.popitem(last=False)
+    headers = {**_download_name(consultation, "pdf"), "X-Record-SHA256": found.sha256}
     return Response(pdf, media_type="application/pdf", headers=headers)
 
 
