@@ -8,21 +8,17 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from consult import ledger
+from consult.answers.contributions import Contribution, contributions, progress
 from consult.consultations.actions import is_frozen, status_of
 from consult.forms import DomainError
 from consult.i18n import _
 from consult.models import (
-    AnswerLink,
-    Comment,
     Consultation,
     Organisation,
-    Paragraph,
-    Proposal,
     Record,
-    Thread,
     utcnow,
 )
 from consult.permissions import Principal, can
@@ -33,17 +29,6 @@ MISSING_SHOWN = 50
 
 class RecordInput(BaseModel):
     conclusion: str = Field(default="", max_length=20_000)
-
-
-@dataclass(frozen=True)
-class Missing:
-    """A contribution still without a position: what the official must answer before publishing."""
-
-    kind: str
-    id: int
-    organisation: str | None
-    excerpt: str
-    paragraph_key: str | None
 
 
 @dataclass(frozen=True)
@@ -72,50 +57,11 @@ def record_hashes(session: Session, consultation_ids: list[int]) -> dict[int, st
     return dict(rows)
 
 
-def _unanswered_comments(consultation: Consultation):
-    answered = select(AnswerLink.contribution_id).where(AnswerLink.contribution_kind == "comment")
-    return (
-        select(Comment.id, Organisation.name, Comment.body, Thread.owner_id)
-        .join(Thread, col(Thread.id) == Comment.thread_id)
-        .outerjoin(Organisation, col(Organisation.id) == Comment.organisation_id)
-        .where(
-            Thread.consultation_id == consultation.id,
-            col(Thread.owner_kind).in_(["consultation", "paragraph"]),
-            col(Comment.parent_id).is_(None),
-            Comment.status == "visible",
-            col(Comment.id).not_in(answered),
-        )
-    )
-
-
-def _unanswered_proposals(consultation: Consultation):
-    answered = select(AnswerLink.contribution_id).where(AnswerLink.contribution_kind == "proposal")
-    return (
-        select(Proposal.id, Organisation.name, Proposal.title, Proposal.paragraph_key)
-        .outerjoin(Organisation, col(Organisation.id) == Proposal.organisation_id)
-        .where(
-            Proposal.consultation_id == consultation.id,
-            Proposal.status == "visible",
-            col(Proposal.id).not_in(answered),
-        )
-    )
-
-
-def missing_answers(session: Session, consultation: Consultation) -> tuple[list[Missing], int]:
+def missing_answers(session: Session, consultation: Consultation) -> tuple[list[Contribution], int]:
     """The first contributions without a position (withdrawn and hidden ones need none), and how many in all."""
-    comments, proposals = _unanswered_comments(consultation), _unanswered_proposals(consultation)
-    total = session.exec(select(func.count()).select_from(comments.subquery())).one()
-    total += session.exec(select(func.count()).select_from(proposals.subquery())).one()
-    prefix = f"{consultation.id}:"
-    found = [
-        Missing("comment", i, org, body[:160], owner.removeprefix(prefix) if owner.startswith(prefix) else None)
-        for i, org, body, owner in session.exec(comments.order_by(col(Comment.id)).limit(MISSING_SHOWN))
-    ]
-    found += [
-        Missing("proposal", i, org, title, key)
-        for i, org, title, key in session.exec(proposals.order_by(col(Proposal.id)).limit(MISSING_SHOWN))
-    ]
-    return found[:MISSING_SHOWN], total
+    state = progress(session, consultation)
+    first = contributions(session, consultation, limit=MISSING_SHOWN)  # unanswered come first
+    return [c for c in first if c.needs_answer and c.answer is None], state.total - state.answered
 
 
 def record_data(session: Session, consultation: Consultation, municipality: Organisation, record: Record) -> RecordData:
@@ -134,12 +80,6 @@ def record_data(session: Session, consultation: Consultation, municipality: Orga
 
 def computed_sha256(session: Session, consultation: Consultation, data: RecordData) -> str:
     return build.sha256_of(build.canonical_chunks(data.head, data.rows(session, consultation)))
-
-
-def paragraph_labels(session: Session, version_id: int | None) -> dict[str, str]:
-    if version_id is None:
-        return {}
-    return dict(session.exec(select(Paragraph.key, Paragraph.label).where(Paragraph.version_id == version_id)).all())
 
 
 # --- actions ------------------------------------------------------------------------------

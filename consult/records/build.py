@@ -348,33 +348,31 @@ def canonical_chunks(record_head: dict[str, Any], rows: Iterator[dict], sha256: 
     The counts are computed while streaming and written after the contributions: "counts" sorts after them.
     """
     keys = sorted([*record_head, "contributions", "counts", *(["sha256"] if sha256 else [])])
-    tally = {
-        "total": 0,
-        "accepted": 0,
-        "partly_accepted": 0,
-        "rejected": 0,
-        "explained": 0,
-        "withdrawn": 0,
-        "hidden": 0,
-    }
-    for proposal in record_head["proposals"]:
-        _count(tally, proposal)
+    counts = tally(record_head["proposals"])
     yield "{"
     for index, key in enumerate(keys):
         yield ("," if index else "") + ledger.canonical_json(key) + ":"
         if key == "contributions":
             yield "["
             for n, row in enumerate(rows):
-                _count(tally, row)
+                _count(counts, row)
                 yield ("," if n else "") + ledger.canonical_json(row)
             yield "]"
         elif key == "counts":
-            yield ledger.canonical_json(tally)
+            yield ledger.canonical_json(counts)
         elif key == "sha256":
             yield ledger.canonical_json(sha256)
         else:
             yield ledger.canonical_json(record_head[key])
     yield "}"
+
+
+def tally(rows) -> dict[str, int]:
+    """How many contributions got each position, and how many were withdrawn or hidden."""
+    counts = dict.fromkeys(("total", "accepted", "partly_accepted", "rejected", "explained", "withdrawn", "hidden"), 0)
+    for row in rows:
+        _count(counts, row)
+    return counts
 
 
 def _count(tally: dict[str, int], row: dict) -> None:

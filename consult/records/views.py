@@ -13,7 +13,6 @@ from starlette.routing import Route
 
 from consult import i18n
 from consult.answers.contributions import position_label
-from consult.consultations.actions import current_version
 from consult.consultations.views import load_consultation
 from consult.entries.actions import CHANNEL_LABELS
 from consult.forms import DomainError, empty_form, validate, values_of
@@ -22,7 +21,7 @@ from consult.models import Consultation, Organisation, Record
 from consult.organisations.views import require_user
 from consult.pagecache import cached_for_readers
 from consult.permissions import can
-from consult.records import actions, export
+from consult.records import actions, build, export
 from consult.web import flash, render, see_other
 
 
@@ -61,7 +60,7 @@ def record_context(request: Request, consultation, municipality, record) -> dict
         "data": data.head,
         "rows": rows,
         "groups": _by_paragraph(rows),
-        "counts": _counts(rows, data.head["proposals"]),
+        "counts": build.tally([*rows, *data.head["proposals"]]),
     }
 
 
@@ -72,17 +71,6 @@ def _by_paragraph(rows: list[dict]) -> list[tuple[str | None, list[dict]]]:
             groups.append((row["paragraph"], []))
         groups[-1][1].append(row)
     return groups
-
-
-def _counts(rows: list[dict], proposals: list[dict]) -> dict[str, int]:
-    counts = {"total": 0, "accepted": 0, "partly_accepted": 0, "rejected": 0, "explained": 0}
-    counts.update(withdrawn=0, hidden=0)
-    for row in (*rows, *proposals):
-        counts["total"] += 1
-        key = row["status"] if row["status"] != "visible" else row["position"]
-        if key:
-            counts[key] += 1
-    return counts
 
 
 async def record(request: Request):
@@ -159,7 +147,6 @@ async def publish(request: Request):
         "missing": missing,
         "missing_total": total,
         "review_url": request.url_for("answers:review", slug=consultation.slug),
-        "labels": actions.paragraph_labels(db, version.id if (version := current_version(db, consultation)) else None),
     }
     return render(request, "records/publish.html", context, status_code=status)
 
