@@ -191,6 +191,8 @@ class Section(SQLModel, table=True):
     position: int
     label: str = Field(max_length=40)
     title: str = Field(default="", max_length=300)
+    # "Rozdział 2. Cele programu": the chapter that groups this section in the table of contents
+    chapter: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
 
 
 class Paragraph(SQLModel, table=True):
