@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint, false
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -207,6 +207,11 @@ class Paragraph(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
 
 
+# The kinds of thread a consultation's document owns (its general discussion, its paragraphs); a proposal's
+# discussion also carries the consultation's id, so every query for the document's threads filters on these.
+DOCUMENT_THREADS = ("consultation", "paragraph")
+
+
 class Thread(SQLModel, table=True):
     """What comments hang on: a consultation's general discussion, one paragraph, later a proposal or a group."""
 
@@ -363,7 +368,7 @@ class CouncilOpinion(SQLModel, table=True):
 
 
 class Record(SQLModel, table=True):
-    """A consultation's published record: the frozen data is rebuilt on demand; its hash and the ledger head stay."""
+    """A consultation's published record: its snapshot and files are RecordFile rows; its hash and ledger head stay."""
 
     id: int | None = Field(default=None, primary_key=True)
     consultation_id: int = Field(foreign_key="consultation.id", unique=True, ondelete="CASCADE")
@@ -373,6 +378,39 @@ class Record(SQLModel, table=True):
     sha256: str = Field(max_length=64)  # of the canonical JSON of everything else in the record
     ledger_seq: int | None = None  # the ledger head when the record was published
     ledger_hash: str = Field(default="", max_length=64)
+
+
+class RecordFile(SQLModel, table=True):
+    """A published record's stored bytes: the canonical JSON snapshot taken at publication, and what the worker
+    rendered from it (the PDF). Every format is made from the snapshot, never from live tables."""
+
+    __tablename__ = "record_file"
+    __table_args__ = (UniqueConstraint("record_id", "format"),)
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(foreign_key="record.id", ondelete="CASCADE")
+    format: str = Field(max_length=10)  # json (the snapshot, without its sha256 key) | pdf
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sha256: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+JOB_STATES = ("queued", "running", "done", "failed")
+
+
+class Job(SQLModel, table=True):
+    """Heavy work for the worker (`python -m consult worker`), queued once per kind and subject."""
+
+    __table_args__ = (UniqueConstraint("kind", "subject"), Index("ix_job_status_run_after", "status", "run_after"))
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)  # record.pdf
+    subject: str = Field(max_length=60)  # what it works on, e.g. the record's id
+    status: str = Field(default="queued", max_length=10)  # queued | running | done | failed
+    attempts: int = 0
+    run_after: datetime = Field(default_factory=utcnow)
+    last_error: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
 
 class SearchEntry(SQLModel, table=True):

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from consult.comments.annotations import register
 from consult.i18n import _, gettext
 from consult.models import (
+    DOCUMENT_THREADS,
     Answer,
     AnswerLink,
     Comment,
@@ -175,7 +176,7 @@ def _contributions_query(consultation: Consultation, f: ContributionFilter, refs
         .join(Thread, col(Thread.id) == Comment.thread_id)
         .where(
             Thread.consultation_id == consultation.id,
-            col(Thread.owner_kind).in_(("consultation", "paragraph")),
+            col(Thread.owner_kind).in_(DOCUMENT_THREADS),
             col(Comment.parent_id).is_(None),
         )
     )  # fmt: skip

@@ -19,6 +19,7 @@ from consult.consultations.document import DocumentError, ParsedDocument, parse_
 from consult.forms import DomainError, invalid
 from consult.i18n import _
 from consult.models import (
+    DOCUMENT_THREADS,
     PARTICIPATION,
     Comment,
     Consultation,
@@ -193,7 +194,11 @@ def comment_counts(session: Session, consultation: Consultation) -> dict[str, in
     rows = session.exec(
         select(Thread.owner_id, func.count(col(Comment.id)))
         .join(Comment, col(Comment.thread_id) == Thread.id)
-        .where(Thread.consultation_id == consultation.id, Comment.status != "hidden")
+        .where(
+            Thread.consultation_id == consultation.id,
+            col(Thread.owner_kind).in_(DOCUMENT_THREADS),
+            Comment.status != "hidden",
+        )
         .group_by(Thread.owner_id)
     ).all()
     prefix = f"{consultation.id}:"
@@ -201,7 +206,10 @@ def comment_counts(session: Session, consultation: Consultation) -> dict[str, in
 
 
 def threads_of(session: Session, consultation: Consultation) -> dict[str, Thread]:
-    rows = session.exec(select(Thread).where(Thread.consultation_id == consultation.id)).all()
+    """The document's own threads by paragraph key ("" for the general discussion); proposals' threads are not."""
+    rows = session.exec(
+        select(Thread).where(Thread.consultation_id == consultation.id, col(Thread.owner_kind).in_(DOCUMENT_THREADS))
+    ).all()
     prefix = f"{consultation.id}:"
     return {(t.owner_id.removeprefix(prefix) if t.owner_id.startswith(prefix) else ""): t for t in rows}
 

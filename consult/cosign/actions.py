@@ -18,11 +18,10 @@ from consult.comments.actions import CommentView, Gate
 from consult.consultations.actions import gate_for, require_unfrozen
 from consult.forms import DomainError
 from consult.i18n import _
-from consult.models import Comment, Consultation, CoSignature, Organisation, Proposal, Thread
+from consult.models import DOCUMENT_THREADS, Comment, Consultation, CoSignature, Organisation, Proposal, Thread
 from consult.permissions import Principal, can
 
 KINDS = ("comment", "proposal")
-CONSULTATION_THREADS = ("consultation", "paragraph")  # a comment starting one of these is a contribution
 
 
 class CosignInput(BaseModel):
@@ -70,7 +69,7 @@ def load_contribution(session: Session, kind: str, subject_id: int, now: datetim
         if row is None:
             return None
         subject, owner_kind, consultation, municipality = row
-        cosignable = subject.parent_id is None and owner_kind in CONSULTATION_THREADS
+        cosignable = subject.parent_id is None and owner_kind in DOCUMENT_THREADS
     elif kind == "proposal":
         row = session.exec(
             select(Proposal, Consultation, Organisation)
@@ -125,7 +124,7 @@ def _annotate_comments(session: Session, views: list[CommentView]) -> None:
             and_(col(CoSignature.subject_kind) == "comment", col(CoSignature.subject_id) == Comment.id),
         )
         .outerjoin(Organisation, col(Organisation.id) == CoSignature.organisation_id)
-        .where(col(Comment.id).in_([v.id for v in roots]), col(Thread.owner_kind).in_(CONSULTATION_THREADS))
+        .where(col(Comment.id).in_([v.id for v in roots]), col(Thread.owner_kind).in_(DOCUMENT_THREADS))
         .order_by(col(CoSignature.created_at), col(CoSignature.id))
     ).all()
     found: dict[int, list[Signer]] = {}
