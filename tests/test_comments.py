@@ -127,7 +127,15 @@ def test_paragraph_form_offers_the_current_wording_and_the_members_organisation(
     assert field(form, "current_wording") == " ".join(paragraph.text.split())
     assert field(form, "paragraph") == paragraph.key
     assert field(form, "organisation_id") == str(organisation.id)
-    assert field(form, "proposed_wording") == field(form, "justification") == field(form, "body") == ""
+    assert field(form, "justification") == field(form, "body") == ""
+    # The fields of the form councils publish, in its order; the comment itself is the proposed wording or content.
+    assert form.texts("label") == [
+        "On behalf of",
+        "Current wording (optional)",
+        "Proposed wording or the content of the comment",
+        "Justification (optional)",
+    ]
+    assert form.one(".form-part strong").text == LABEL
 
 
 def test_post_paragraph_comment_redirects_to_its_anchor_and_shows_it(client, db):
@@ -196,7 +204,7 @@ def test_post_comment_with_htmx_returns_the_comment_a_fresh_form_and_the_count(c
         paragraph=paragraph.key,
         organisation_id=str(organisation.id),
         current_wording=paragraph.text,
-        proposed_wording="nowe brzmienie",
+        justification="uzasadnienie",
     )
 
     assert response.status_code == 200
@@ -206,7 +214,7 @@ def test_post_comment_with_htmx_returns_the_comment_a_fresh_form_and_the_count(c
     assert html.one(f"li#comment-{comment.id}-item article .prose").text == "Uwaga do punktu."
     fresh_form = html.one(f"#thread-{paragraph.key}-form")
     assert fresh_form.get("hx-swap-oob") == "true"
-    assert field(fresh_form, "body") == field(fresh_form, "proposed_wording") == ""
+    assert field(fresh_form, "body") == field(fresh_form, "justification") == ""
     assert field(fresh_form, "current_wording") == " ".join(paragraph.text.split())
     count = html.one(f"#paragraph-{paragraph.key}-count")
     assert count.get("hx-swap-oob") == "true" and count.text == "1"
@@ -221,8 +229,7 @@ def test_comment_without_text_comes_back_with_what_was_typed(client, db):
     typed = {
         "paragraph": paragraph.key,
         "organisation_id": str(organisation.id),
-        "current_wording": paragraph.text,
-        "proposed_wording": "brzmienie zaproponowane",
+        "current_wording": "brzmienie obecne, skrócone",
         "justification": "uzasadnienie wpisane",
     }
 
@@ -235,7 +242,7 @@ def test_comment_without_text_comes_back_with_what_was_typed(client, db):
     assert htmx.headers["HX-Retarget"] == f"#thread-{paragraph.key}-form"
     for response in (plain, htmx):
         form = page(response).one(f"#thread-{paragraph.key}-form form")
-        assert field(form, "proposed_wording") == "brzmienie zaproponowane"
+        assert field(form, "current_wording") == "brzmienie obecne, skrócone"
         assert field(form, "justification") == "uzasadnienie wpisane"
         assert error_of(form, "body") == "Error: This field is required."
     assert db.exec(select(Comment)).all() == []
@@ -340,7 +347,7 @@ def test_new_comment_outside_the_window_is_refused_and_keeps_the_text(client, db
         "Spóźniona uwaga.",
         paragraph=paragraph.key,
         organisation_id=str(organisation.id),
-        proposed_wording="moje brzmienie",
+        justification="moje uzasadnienie",
     )
 
     assert response.status_code == 409
@@ -348,7 +355,7 @@ def test_new_comment_outside_the_window_is_refused_and_keeps_the_text(client, db
     assert message in html.one(f"#thread-{paragraph.key}-form").text
     form = html.one(f"#thread-{paragraph.key}-form form")
     assert field(form, "body") == "Spóźniona uwaga."
-    assert field(form, "proposed_wording") == "moje brzmienie"
+    assert field(form, "justification") == "moje uzasadnienie"
     htmx = post_comment(
         client,
         consultation,

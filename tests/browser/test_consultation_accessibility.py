@@ -146,10 +146,10 @@ def paragraph_page_with_errors(db, visitor, page):
     visitor.log_in(page, "ngo@example.pl")
     page.goto(scene.paragraph_url)
     form = page.locator("form.comment-form")
-    form.locator("textarea[name=proposed_wording]").fill("Nowe brzmienie.")
+    form.locator("textarea[name=justification]").fill("Nowe uzasadnienie.")
     submit_natively(page, form)
     expect(page.locator(".error-summary")).to_be_visible()
-    expect(page.locator("textarea[name=proposed_wording]")).to_have_value("Nowe brzmienie.")
+    expect(page.locator("textarea[name=justification]")).to_have_value("Nowe uzasadnienie.")
 
 
 def reply_page(db, visitor, page):
@@ -260,7 +260,7 @@ def test_comment_form_with_errors_swapped_in_place_has_no_wcag_violations(db, vi
     visitor.log_in(page, "ngo@example.pl")
     _open_paragraph_in_place(scene, page)
     thread = page.locator(f"#paragraph-{scene.paragraph.key}-thread")
-    thread.get_by_label("Proposed wording (optional)").fill("Nowe brzmienie.")
+    thread.get_by_label("Justification (optional)").fill("Nowe uzasadnienie.")
     thread.get_by_role("button", name="Post the comment").click()
     expect(thread.locator(".error-summary")).to_be_visible()
     assert page.evaluate("window.sameDocument") is True
@@ -287,7 +287,7 @@ def test_thread_after_posting_a_comment_and_a_reply_in_place_has_no_wcag_violati
     visitor.log_in(page, "kgw@example.pl")
     _open_paragraph_in_place(scene, page)
     thread = page.locator(f"#paragraph-{scene.paragraph.key}-thread")
-    thread.get_by_label("Your comment").fill("Jeszcze jedna uwaga.")
+    thread.get_by_label("Proposed wording or the content of the comment").fill("Jeszcze jedna uwaga.")
     thread.get_by_role("button", name="Post the comment").click()
     expect(thread.locator(f"#thread-{scene.paragraph.key}-status")).to_have_text("Your comment is posted.")
     reply = scene.replies[scene.paragraph.key]

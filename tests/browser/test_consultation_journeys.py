@@ -172,22 +172,25 @@ def test_ngo_member_comments_on_a_paragraph_replies_and_edits(visitor, db, js):
     thread = open_paragraph_comments(page, js, programme)
 
     expect(thread.get_by_label("On behalf of")).to_have_value(str(programme.association.id))
-    expect(thread.get_by_label("Current wording")).to_have_value(programme.paragraph.text)
-    thread.get_by_label("Proposed wording (optional)").fill("Za priorytetowe uznaje się także sport seniorów.")
+    expect(thread.get_by_label("Current wording (optional)")).to_have_value(programme.paragraph.text)
+    thread.get_by_label("Proposed wording or the content of the comment").fill(
+        "Proponujemy dopisać **sport seniorów**."
+    )
     thread.get_by_label("Justification (optional)").fill("Seniorzy to co piąty mieszkaniec gminy.")
-    thread.get_by_label("Your comment").fill("Proponujemy dopisać **sport seniorów**.")
     thread.get_by_role("button", name="Post the comment").click()
 
     ours = article_by(thread, "Stowarzyszenie Przyjaciół Wierzbna")
     expect(ours).to_have_count(1)
     expect(ours.locator(".prose strong")).to_have_text("sport seniorów")
-    expect(ours.locator("dl.wording")).to_contain_text("Za priorytetowe uznaje się także sport seniorów.")
-    expect(ours).to_contain_text("Seniorzy to co piąty mieszkaniec gminy.")
+    expect(ours.locator("dl.wording dt")).to_have_text(["Current wording"])
+    expect(ours.locator(".justification")).to_have_text("Justification: Seniorzy to co piąty mieszkaniec gminy.")
     comment_id = ours.get_attribute("id")
     if js:
         expect(comments_link(paragraph_on_page(page))).to_have_text("Comments (2)")
         expect(page.locator(f"#thread-{key}-count")).to_have_text("2")
-        expect(thread.get_by_label("Your comment")).to_have_value("")  # a fresh form for the next comment
+        expect(thread.get_by_label("Proposed wording or the content of the comment")).to_have_value(
+            ""
+        )  # a fresh form for the next comment
         assert_same_document(page, js)
     else:
         expect(page).to_have_url(re.compile(rf"/paragraphs/{key}\?page=1#{comment_id}$"))
@@ -211,7 +214,9 @@ def test_ngo_member_comments_on_a_paragraph_replies_and_edits(visitor, db, js):
     ours.get_by_role("link", name="Edit").click()
     if not js:
         expect(page.get_by_role("heading", level=1)).to_have_text("Edit your comment")
-    body = page.locator(f"form#{comment_id}").get_by_label("Your comment")  # the form takes the comment's place
+    body = page.locator(f"form#{comment_id}").get_by_label(
+        "Proposed wording or the content of the comment"
+    )  # the form takes the comment's place
     expect(body).to_have_value("Proponujemy dopisać **sport seniorów**.")
     body.fill("Proponujemy dopisać sport seniorów i turystykę.")
     page.get_by_role("button", name="Save the changes").click()
@@ -240,18 +245,18 @@ def test_comment_without_text_comes_back_with_errors_and_the_typed_wording(visit
     visitor.log_in(page, "ngo@example.pl")
     page.goto(f"/consultations/{programme.consultation.slug}")
     thread = open_paragraph_comments(page, js, programme)
-    thread.get_by_label("Proposed wording (optional)").fill("Za priorytetowe uznaje się także sport seniorów.")
+    thread.get_by_label("Justification (optional)").fill("Seniorzy to co piąty mieszkaniec gminy.")
     thread.get_by_role("button", name="Post the comment").click()
 
     summary = thread.locator(".error-summary")
     expect(summary).to_be_visible()
     expect(summary.get_by_role("heading")).to_have_text("There is a problem")
-    body = thread.get_by_label("Your comment")
+    body = thread.get_by_label("Proposed wording or the content of the comment")
     expect(body).to_have_attribute("aria-invalid", "true")
     expect(body).to_have_accessible_description(re.compile("This field is required."))
-    proposed = thread.get_by_label("Proposed wording (optional)")
-    expect(proposed).to_have_value("Za priorytetowe uznaje się także sport seniorów.")
-    expect(thread.get_by_label("Current wording")).to_have_value(programme.paragraph.text)
+    justification = thread.get_by_label("Justification (optional)")
+    expect(justification).to_have_value("Seniorzy to co piąty mieszkaniec gminy.")
+    expect(thread.get_by_label("Current wording (optional)")).to_have_value(programme.paragraph.text)
     if js:
         assert_same_document(page, js)
     else:
