@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from consult.settings import Settings
+from consult.settings import Settings, UnsafeToServe
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +26,7 @@ def migrate(settings: Settings) -> None:
 
     command.upgrade(alembic_config(settings.database_url), "head")
     _fill_search_index(settings)
+    _store_record_snapshots(settings)
 
 
 def _fill_search_index(settings: Settings) -> None:
@@ -43,19 +44,41 @@ def _fill_search_index(settings: Settings) -> None:
     engine.dispose()
 
 
+def _store_record_snapshots(settings: Settings) -> None:
+    """Records published before snapshots were stored (migration 0008) get theirs once, and their PDF queued."""
+    from consult.db import make_engine, session_scope
+    from consult.records.snapshot import backfill
+
+    engine = make_engine(settings.database_url)
+    with session_scope(engine) as session:
+        stored, mismatched = backfill(session)
+    engine.dispose()
+    if stored:
+        print("Record snapshots stored:", stored)
+    for slug in mismatched:
+        print(f"record {slug}: its data no longer gives the published sha256; no snapshot stored", file=sys.stderr)
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run("consult.app:app", host=args.host, port=args.port, proxy_headers=True, forwarded_allow_ips="*")
+    try:
+        settings.refuse_public_key(args.host)
+    except UnsafeToServe as refusal:
+        sys.exit(str(refusal))
+    proxies = settings.trusted_proxies  # the same list the application believes (create_app)
+    uvicorn.run("consult.app:app", host=args.host, port=args.port, proxy_headers=True, forwarded_allow_ips=proxies)
     return 0
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from consult.db import make_engine, session_scope
     from consult.demo import DEMO_PASSWORD, load_demo
+    from consult.jobs import run_due_jobs
 
     with session_scope(make_engine(settings.database_url)) as session:
         logins = load_demo(session)
+        run_due_jobs(session, settings)  # the demo record's PDF, as the worker would
     print(
         "Demo data loaded. Log in at",
         settings.base_url + "/login",
@@ -111,8 +134,8 @@ def _verify(settings: Settings, args: argparse.Namespace) -> int:
     print(f"ledger intact: {events} events")
     if broken_record:
         print(
-            f"record BROKEN: {broken_record.consultation_slug}: published sha256 {broken_record.stored}, "
-            f"the stored data now gives {broken_record.computed}"
+            f"record BROKEN: {broken_record.consultation_slug}: {broken_record.reason}: "
+            f"published sha256 {broken_record.stored or '(none)'}, the stored bytes give {broken_record.computed}"
         )
         return 1
     print(f"records intact: {records}")
@@ -129,16 +152,24 @@ def _reindex(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    from consult.db import make_engine, session_scope
+    """Send the outbox and run the due jobs (a record's PDF), every --interval seconds; --once does each once."""
+    from consult.db import make_engine, session_scope, writing
+    from consult.jobs import run_due_jobs
     from consult.mail import deliver_pending
 
+    token = writing.set(True)  # SQLite: the worker's transactions take the write lock at once (db.py says why)
     engine = make_engine(settings.database_url)
-    while True:
-        with session_scope(engine) as session:
-            deliver_pending(session, settings)
-        if args.once:
-            return 0
-        time.sleep(args.interval)
+    try:
+        while True:
+            with session_scope(engine) as session:
+                deliver_pending(session, settings)
+                run_due_jobs(session, settings)
+            if args.once:
+                return 0
+            time.sleep(args.interval)
+    finally:
+        writing.reset(token)
+        engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--password", help="asked for when not given")
     sub.add_parser("verify", help="recompute the ledger's hash chain and every published record's hash")
     sub.add_parser("reindex", help="rebuild the full-text search index")
-    worker = sub.add_parser("worker", help="send the outbox")
+    worker = sub.add_parser("worker", help="send the outbox and run due jobs (record PDFs)")
     worker.add_argument("--once", action="store_true")
     worker.add_argument("--interval", type=float, default=10.0)
     args = parser.parse_args(argv)

@@ -60,7 +60,9 @@ class AuthSession(SQLModel, table=True):
 class LoginAttempt(SQLModel, table=True):
     __tablename__ = "login_attempt"
     id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(max_length=100, index=True)  # "email:<sha256>" or "ip:<address>"
+    # Keyed moments: "login:<hash>" and "ip:<address>" (failed log-ins), "rate:<action>:<hash>" (consult.throttle),
+    # "reset:<sha256 of a reset link's id>:<user id>" (an unused reset link).
+    key: str = Field(max_length=100, index=True)
     at: datetime = Field(default_factory=utcnow)
 
 
@@ -181,6 +183,8 @@ class DocumentVersion(SQLModel, table=True):
     preamble: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     source: str = Field(default="markdown", max_length=20)  # markdown | docx
     note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # what changed
+    # JSON list of what the importer could not structure ([code, params, paragraph key, label]), for the preview
+    import_notes: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
     created_at: datetime = Field(default_factory=utcnow)
     created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
 

@@ -1,10 +1,6 @@
-"""Publishing a consultation's record, once, and checking later that the frozen data still gives its hash."""
+"""Publishing a consultation's record, once: its snapshot is taken then, and its PDF queued for the worker."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
@@ -22,22 +18,15 @@ from consult.models import (
     utcnow,
 )
 from consult.permissions import Principal, can
-from consult.records import build
+from consult.records import build, snapshot
+from consult.records.snapshot import BrokenRecord, verify_records
 
 MISSING_SHOWN = 50
+__all__ = ["BrokenRecord", "verify_records"]  # kept importable from here
 
 
 class RecordInput(BaseModel):
     conclusion: str = Field(default="", max_length=20_000)
-
-
-@dataclass(frozen=True)
-class RecordData:
-    head: dict[str, Any]
-    draft_version_id: int | None
-
-    def rows(self, session: Session, consultation: Consultation) -> Iterator[dict]:
-        return build.contributions(session, consultation, self.draft_version_id)
 
 
 # --- queries ------------------------------------------------------------------------------
@@ -62,24 +51,6 @@ def missing_answers(session: Session, consultation: Consultation) -> tuple[list[
     state = progress(session, consultation)
     first = contributions(session, consultation, limit=MISSING_SHOWN)  # unanswered come first
     return [c for c in first if c.needs_answer and c.answer is None], state.total - state.answered
-
-
-def record_data(session: Session, consultation: Consultation, municipality: Organisation, record: Record) -> RecordData:
-    """The published record rebuilt from the frozen data (the same bytes as at publication while nothing changed)."""
-    head, draft_id = build.head(
-        session,
-        consultation,
-        municipality,
-        published_at=record.published_at,
-        conclusion=record.conclusion,
-        ledger_seq=record.ledger_seq,
-        ledger_hash=record.ledger_hash,
-    )
-    return RecordData(head, draft_id)
-
-
-def computed_sha256(session: Session, consultation: Consultation, data: RecordData) -> str:
-    return build.sha256_of(build.canonical_chunks(data.head, data.rows(session, consultation)))
 
 
 # --- actions ------------------------------------------------------------------------------
@@ -111,7 +82,23 @@ def publish_record(
         ledger_seq=last.seq if last else None,
         ledger_hash=last.hash if last else "",
     )
-    record.sha256 = computed_sha256(session, consultation, record_data(session, consultation, municipality, record))
+    session.add(record)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another official published it a moment ago
+        session.rollback()
+        raise DomainError("", _("The record of this consultation is already published."), 409) from exc
+    head, draft_id = build.head(
+        session,
+        consultation,
+        municipality,
+        published_at=record.published_at,
+        conclusion=record.conclusion,
+        ledger_seq=record.ledger_seq,
+        ledger_hash=record.ledger_hash,
+    )
+    # The snapshot: every format is made from these bytes from now on, never from the live tables.
+    record.sha256 = snapshot.take(session, record, head, build.contributions(session, consultation, draft_id))
     session.add(record)
     ledger.append(
         session,
@@ -127,23 +114,3 @@ def publish_record(
         session.rollback()
         raise DomainError("", _("The record of this consultation is already published."), 409) from exc
     return record
-
-
-@dataclass(frozen=True)
-class BrokenRecord:
-    consultation_slug: str
-    stored: str
-    computed: str
-
-
-def verify_records(session: Session) -> tuple[BrokenRecord | None, int]:
-    """Recompute every published record's hash from the stored data; the first that differs, and how many checked."""
-    session.expire_all()  # the stored rows, not objects this session cached
-    records = session.exec(select(Record).order_by(col(Record.id))).all()
-    for record in records:
-        consultation = session.get(Consultation, record.consultation_id)
-        municipality = session.get(Organisation, consultation.organisation_id)
-        computed = computed_sha256(session, consultation, record_data(session, consultation, municipality, record))
-        if computed != record.sha256:
-            return BrokenRecord(consultation.slug, record.sha256, computed), len(records)
-    return None, len(records)

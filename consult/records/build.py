@@ -1,4 +1,4 @@
-"""The record's one canonical structure, built from the stored data: every format and the hash come from it.
+"""The record's one canonical structure, built from the live data once, at publication: its snapshot and hash.
 
 The head (everything but the contributions) is small; the contributions are yielded in batches so that a record of
 10,000 contributions streams as CSV or JSON without being held in memory.
@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from consult import ledger
 from consult.models import (
+    DOCUMENT_THREADS,
     Answer,
     AnswerLink,
     Comment,
@@ -30,6 +31,7 @@ from consult.models import (
     Vote,
 )
 from consult.opinions.actions import opinion_of, state_of
+from consult.records.discussion import proposal_discussions, replies_of
 
 BATCH = 500
 CONTRIBUTION_FIELDS = (
@@ -151,8 +153,11 @@ def _redacted(status: str, reason: str) -> str | None:
     return "withdrawn by the author" if status == "withdrawn" else None
 
 
-def contributions(session: Session, consultation: Consultation, draft_version_id: int | None) -> Iterator[dict]:
-    """Every comment that opens a thread on the document, grouped by paragraph (general ones first), in batches."""
+def contributions(
+    session: Session, consultation: Consultation, draft_version_id: int | None, discussion: bool = True
+) -> Iterator[dict]:
+    """Every comment that opens a thread on the document, grouped by paragraph (general ones first), in batches,
+    each with its replies (`discussion=False`: as records were before they carried replies, for the backfill)."""
     link, answer, (link_on, answer_on) = _answers(consultation.id, "comment", Comment.id)
     prefix = f"{consultation.id}:"
     query = (
@@ -167,7 +172,7 @@ def contributions(session: Session, consultation: Consultation, draft_version_id
         .outerjoin(answer, answer_on)
         .where(
             Thread.consultation_id == consultation.id,
-            col(Thread.owner_kind).in_(["consultation", "paragraph"]),
+            col(Thread.owner_kind).in_(DOCUMENT_THREADS),
             col(Comment.parent_id).is_(None),
         )
         .order_by(func.coalesce(Paragraph.position, -1), col(Comment.created_at), col(Comment.id))
@@ -176,9 +181,10 @@ def contributions(session: Session, consultation: Consultation, draft_version_id
     # batch: quadratic); the session's identity map holds rows weakly, so memory stays at one batch.
     for rows in session.exec(query.execution_options(yield_per=BATCH)).partitions():
         signers = _co_signers(session, "comment", [row[0].id for row in rows])
+        replies = replies_of(session, [row[0].id for row in rows]) if discussion else None
         for comment, label, org_name, krs, position, position_justification in rows:
             shown = comment.status == "visible"
-            yield {
+            row = {
                 "id": comment.id,
                 "kind": "comment",
                 "paragraph": label,
@@ -197,9 +203,14 @@ def contributions(session: Session, consultation: Consultation, draft_version_id
                 "position_justification": position_justification,
                 "replies_count": comment.reply_count,
             }
+            if replies is not None:
+                row["replies"] = replies.get(comment.id, [])
+            yield row
 
 
-def proposals(session: Session, consultation: Consultation, draft_version_id: int | None) -> list[dict]:
+def proposals(
+    session: Session, consultation: Consultation, draft_version_id: int | None, discussion: bool = True
+) -> list[dict]:
     link, answer, (link_on, answer_on) = _answers(consultation.id, "proposal", Proposal.id)
     rows = session.exec(
         select(Proposal, Paragraph.label, Organisation.name, Organisation.krs, answer.position, answer.justification)
@@ -222,6 +233,7 @@ def proposals(session: Session, consultation: Consultation, draft_version_id: in
         ):
             tallies[proposal_id][choice] = n
     signers = _co_signers(session, "proposal", ids)
+    discussions = proposal_discussions(session, ids) if discussion else None
     listed = []
     for proposal, label, org_name, krs, position, position_justification in rows:
         shown = proposal.status == "visible"
@@ -244,6 +256,8 @@ def proposals(session: Session, consultation: Consultation, draft_version_id: in
                 "position_justification": position_justification,
             }
         )
+        if discussions is not None:
+            listed[-1]["discussion"] = discussions.get(proposal.id, [])
     return listed
 
 
@@ -296,10 +310,11 @@ def head(
     conclusion: str,
     ledger_seq: int | None,
     ledger_hash: str,
+    discussion: bool = True,
 ) -> tuple[dict[str, Any], int | None]:
     """Everything in the record but the contributions, and the consulted draft's version id for them."""
     listed, draft, final = documents(session, consultation)
-    found_proposals = proposals(session, consultation, draft[0].version_id if draft else None)
+    found_proposals = proposals(session, consultation, draft[0].version_id if draft else None, discussion)
     channels = sorted({"platform", *(p["channel"] for p in found_proposals), *_comment_channels(session, consultation)})
     found_changes = changes(draft, final)
     record = {

@@ -1,28 +1,25 @@
-"""The consultation record: publishing it, and reading it as HTML, PDF, CSV and JSON."""
+"""The consultation record: publishing it, and reading it, from its snapshot, as HTML, PDF, CSV, XLSX and JSON."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from datetime import datetime
-
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from consult import i18n
 from consult.answers.contributions import position_label
 from consult.consultations.views import load_consultation
-from consult.entries.actions import CHANNEL_LABELS
 from consult.forms import DomainError, empty_form, validate, values_of
-from consult.i18n import format_when, gettext
+from consult.i18n import gettext
 from consult.models import Consultation, Organisation, Record
 from consult.organisations.views import require_user
 from consult.pagecache import cached_for_readers
 from consult.permissions import can
-from consult.records import actions, build, export
+from consult.records import actions, export, snapshot, table
 from consult.web import flash, render, see_other
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+RETRY_SECONDS = 30
 
 
 def load_record(request: Request) -> tuple[Consultation, Organisation, Record]:
@@ -33,88 +30,95 @@ def load_record(request: Request) -> tuple[Consultation, Organisation, Record]:
     return consultation, municipality, record
 
 
+def preparing(request: Request, consultation: Consultation, record: Record, what: str = "record") -> Response:
+    """503 with Retry-After: the PDF not rendered yet, or (before `migrate` stored it) the record's snapshot."""
+    failed = what == "pdf" and snapshot.pdf_state(request.state.db, record) == "failed"
+    context = {"consultation": consultation, "record": record, "what": what, "failed": failed}
+    response = render(request, "records/pending.html", context, status_code=503)
+    response.headers["Retry-After"] = str(RETRY_SECONDS)
+    return response
+
+
 def _download_name(consultation: Consultation, extension: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="protokol-{consultation.slug}.{extension}"'}
 
 
-def record_time(value: str | None, style: str = "long") -> str:
-    """A time of the record's data (ISO 8601) in Polish, Europe/Warsaw."""
-    return format_when(datetime.fromisoformat(value), style=style) if value else ""
+def _headers(consultation: Consultation, record: Record, extension: str) -> dict[str, str]:
+    return {**_download_name(consultation, extension), "X-Record-SHA256": record.sha256}
 
 
-def channel_label(channel: str) -> str:
-    return gettext(CHANNEL_LABELS.get(channel, "On the consultation platform"))
-
-
-def record_context(request: Request, consultation, municipality, record) -> dict:
-    db = request.state.db
-    data = actions.record_data(db, consultation, municipality, record)
-    rows = list(data.rows(db, consultation))
+def record_context(request: Request, consultation, municipality, record, data: dict) -> dict:
+    rows = list(table.comment_rows(data))
     return {
         "position_label": position_label,
-        "channel_label": channel_label,
-        "record_time": record_time,
+        "channel_label": table.channel_label,
+        "record_time": table.record_time,
         "consultation": consultation,
         "municipality": municipality,
         "record": record,
-        "data": data.head,
-        "rows": rows,
-        "groups": _by_paragraph(rows),
-        "counts": build.tally([*rows, *data.head["proposals"]]),
+        "data": data,
+        "groups": _by_part(rows),
+        "proposal_rows": list(table.proposal_rows(data)),
+        "conversations": list(table.conversations(data)),
+        "counts": data["counts"],
+        "pdf_state": snapshot.pdf_state(request.state.db, record),
     }
 
 
-def _by_paragraph(rows: list[dict]) -> list[tuple[str | None, list[dict]]]:
-    groups: list[tuple[str | None, list[dict]]] = []
+def _by_part(rows: list[table.TableRow]) -> list[tuple[str, list[table.TableRow]]]:
+    groups: list[tuple[str, list[table.TableRow]]] = []
     for row in rows:
-        if not groups or groups[-1][0] != row["paragraph"]:
-            groups.append((row["paragraph"], []))
+        if not groups or groups[-1][0] != row.part:
+            groups.append((row.part, []))
         groups[-1][1].append(row)
     return groups
 
 
 async def record(request: Request):
-    context = record_context(request, *load_record(request))
-    return render(request, "records/record.html", context)
+    consultation, municipality, found = load_record(request)
+    data = snapshot.load(request.state.db, found)
+    if data is None:
+        return preparing(request, consultation, found)
+    return render(request, "records/record.html", record_context(request, consultation, municipality, found, data))
 
 
 async def record_json(request: Request):
-    consultation, municipality, found = load_record(request)
-    db = request.state.db
-    data = actions.record_data(db, consultation, municipality, found)
-    chunks = export.json_chunks(data.head, data.rows(db, consultation), found.sha256)
-    headers = {**_download_name(consultation, "json"), "X-Record-SHA256": found.sha256}
-    return StreamingResponse(chunks, media_type="application/json", headers=headers)
+    """The stored snapshot's bytes with the sha256 key appended: the very bytes the hash was taken of."""
+    consultation, _municipality, found = load_record(request)
+    content = snapshot.stored(request.state.db, found, "json")
+    if content is None:
+        return preparing(request, consultation, found)
+    chunks = snapshot.json_chunks(content, found.sha256)
+    return StreamingResponse(chunks, media_type="application/json", headers=_headers(consultation, found, "json"))
 
 
 async def record_csv(request: Request):
-    consultation, municipality, found = load_record(request)
-    db = request.state.db
-    data = actions.record_data(db, consultation, municipality, found)
-    chunks = export.csv_chunks(data.head, data.rows(db, consultation), found.sha256)
-    headers = {**_download_name(consultation, "csv"), "X-Record-SHA256": found.sha256}
+    consultation, _municipality, found = load_record(request)
+    data = snapshot.load(request.state.db, found)
+    if data is None:
+        return preparing(request, consultation, found)
+    chunks = export.csv_chunks(data, found.sha256)
+    headers = _headers(consultation, found, "csv")
     return StreamingResponse(chunks, media_type="text/csv; charset=utf-8", headers=headers)
 
 
-PDFS_KEPT = 8
+async def record_xlsx(request: Request):
+    consultation, _municipality, found = load_record(request)
+    data = snapshot.load(request.state.db, found)
+    if data is None:
+        return preparing(request, consultation, found)
+    request.state.db.rollback()  # the workbook is written in a thread, with no transaction held
+    chunks = export.xlsx_chunks(data, found.sha256)
+    return StreamingResponse(chunks, media_type=XLSX, headers=_headers(consultation, found, "xlsx"))
 
 
 async def record_pdf(request: Request):
-    """The record as PDF/A, rendered once per worker: the record is frozen, and WeasyPrint takes seconds."""
-    consultation, municipality, found = load_record(request)
-    kept: OrderedDict[tuple[str, str], bytes] = request.app.state.record_pdfs
-    key = (found.sha256, i18n.current_locale.get())
-    pdf = kept.get(key)
-    if pdf is None:
-        context = record_context(request, consultation, municipality, found)
-        request.state.db.rollback()  # no read transaction held while the PDF renders in a thread
-        template = request.app.state.templates.get_template("records/record_print.html")
-        html = template.render({**context, "request": request})
-        pdf = kept[key] = await run_in_threadpool(export.pdf_bytes, html, str(request.base_url))
-        while len(kept) > PDFS_KEPT:
-            kept.popitem(last=False)
-    headers = {**_download_name(consultation, "pdf"), "X-Record-SHA256": found.sha256}
-    return Response(pdf, media_type="application/pdf", headers=headers)
+    """The PDF the worker rendered at publication, at once; until it exists, a page saying it is being prepared."""
+    consultation, _municipality, found = load_record(request)
+    content = snapshot.stored(request.state.db, found, "pdf")
+    if content is None:
+        return preparing(request, consultation, found, "pdf")
+    return Response(content, media_type="application/pdf", headers=_headers(consultation, found, "pdf"))
 
 
 async def publish(request: Request):
@@ -156,5 +160,6 @@ routes = [
     Route("/consultations/{slug}/record.json", record_json, name="records:json"),
     Route("/consultations/{slug}/record.csv", record_csv, name="records:csv"),
     Route("/consultations/{slug}/record.pdf", record_pdf, name="records:pdf"),
+    Route("/consultations/{slug}/record.xlsx", record_xlsx, name="records:xlsx"),
     Route("/consultations/{slug}/record/publish", publish, methods=["GET", "POST"], name="records:publish"),
 ]
