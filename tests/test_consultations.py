@@ -16,7 +16,16 @@ from sqlmodel import select
 from consult import ledger
 from consult.comments.actions import ModerationInput, hide_comment
 from consult.consultations.actions import gate_for, get_or_create_thread
-from consult.models import Comment, Consultation, DocumentVersion, LedgerEvent, Organisation, Paragraph, utcnow
+from consult.models import (
+    Comment,
+    Consultation,
+    DocumentVersion,
+    LedgerEvent,
+    Organisation,
+    Paragraph,
+    Section,
+    utcnow,
+)
 from tests.factories import (
     FIXTURES,
     PROGRAMME_MD,
@@ -333,6 +342,91 @@ def test_create_from_a_document_with_long_chapter_headings_is_saved(client, db, 
     html = page(response)
     assert html.one("section.doc-section h3").text == heading
     assert html.select("nav.toc li a")[0].text == heading
+
+
+# --- resolutions with chapters, and what the importer could not structure ----------------------
+
+
+def test_create_from_a_pasted_annex_groups_its_sections_under_chapters(client, db, official):
+    person, municipality = official
+    signed_in(client, person)
+    annex = (FIXTURES / "uchwala-zalacznik.txt").read_text(encoding="utf-8")
+
+    response = client.submit("/consultations/new", consultation_form(municipality, document=annex))
+
+    assert response.status_code == 200 and response.template.name == "consultations/detail.html"
+    html = page(response)
+    toc = html.one("nav.toc")
+    assert [a.text for a in toc.select("ol li ol li a")][:2] == ["§ 1", "§ 2"]
+    assert toc.select("ol li a")[0].text == "Rozdział 1. Postanowienia ogólne"
+    chapters = html.select("section.doc-chapter")
+    assert [c.one("h3").text for c in chapters] == [
+        "Rozdział 1. Postanowienia ogólne", "Rozdział 2. Cele programu",
+        "Rozdział 3. Formy współpracy", "Rozdział 4. Postanowienia końcowe",
+    ]  # fmt: skip
+    assert [h.text for h in chapters[0].select("section.doc-section h4")] == ["§ 1", "§ 2"]
+    assert "§ 3 ust. 2 pkt 1 lit. b tiret drugie" in [s.text for s in html.select(".paragraph span.label")]
+    consultation = stored(db, "program-wspolpracy-2027")
+    version = db.exec(select(DocumentVersion).where(DocumentVersion.consultation_id == consultation.id)).one()
+    chapters_stored = db.exec(select(Section.chapter).where(Section.version_id == version.id)).all()
+    assert chapters_stored[0] == "Rozdział 1. Postanowienia ogólne" and len(chapters_stored) == 7
+
+
+def test_create_from_a_word_file_with_polish_style_names_keeps_its_chapters(client, db, official):
+    person, municipality = official
+    signed_in(client, person)
+    name = "uchwala-polskie-style.docx"
+
+    response = client.submit(
+        "/consultations/new",
+        consultation_form(municipality, document=""),
+        files={"docx": (name, (FIXTURES / name).read_bytes(), DOCX_MIME)},
+    )
+
+    assert response.status_code == 200, page(response).select("p.field-error")
+    html = page(response)
+    assert len(html.select("section.doc-chapter")) == 3
+    assert "§ 3 ust. 2 pkt 2 tiret pierwsze" in [s.text for s in html.select(".paragraph span.label")]
+
+
+def test_draft_preview_lists_what_the_importer_could_not_structure_linked_to_the_paragraph(
+    client, other_client, db, official
+):
+    person, municipality = official
+    signed_in(client, person)
+    document = "## § 1. Zasady\n\n1. Pierwszy ustęp.\n3. Trzeci ustęp.\n\nTekst bez numeru.\n"
+
+    response = client.submit("/consultations/new", consultation_form(municipality, document=document))
+
+    notes = page(response).one("div.banner .import-notes")
+    links = notes.select("li a")
+    assert [a.text for a in links] == ["§ 1 ust. 3", "§ 1 (1)"]
+    assert "Numbering jumps from ust. 1 to ust. 3." in notes.text
+    key = paragraph_by_label(db, stored(db, "program-wspolpracy-2027"), "§ 1 ust. 3").key
+    assert links[0].get("href") == f"#p-{key}"
+    # The notes are kept with the draft: the official finds them again another day, in another browser.
+    later = signed_in(other_client, person).get("/consultations/program-wspolpracy-2027")
+    assert [a.text for a in page(later).one(".import-notes").select("li a")] == ["§ 1 ust. 3", "§ 1 (1)"]
+
+    published = client.submit("/consultations/program-wspolpracy-2027/publish")
+
+    assert not page(published).select(".import-notes")
+
+
+def test_create_with_a_zip_bomb_is_refused_beside_the_file_field(client, db, official):
+    from tests.test_document_import import zip_bomb
+
+    person, municipality = official
+    signed_in(client, person)
+
+    response = client.submit(
+        "/consultations/new",
+        consultation_form(municipality, document=""),
+        files={"docx": ("program.docx", zip_bomb(), DOCX_MIME)},
+    )
+
+    assert response.status_code == 422
+    assert "unpacks to more than 20 MB" in field_error(response, "docx")
 
 
 # --- rules of a consultation's window and address -------------------------------------------

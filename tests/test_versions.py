@@ -227,6 +227,43 @@ def test_publish_version_edited_in_place_keeps_keys_and_threads(client, db, offi
     assert '"document_sha256":"' in event_.payload
 
 
+def test_checking_a_new_version_shows_how_it_was_read_and_publishes_nothing(client, db, official, consultation):
+    signed_in(client, official[0])
+    text = revised(**{"2. Gmina udostępnia": "4. Gmina udostępnia"})
+
+    response = client.submit(
+        f"/consultations/{consultation.slug}/versions/new", {"note": "", "document": text, "action": "preview"}
+    )
+
+    assert response.status_code == 200 and response.template.name == "consultations/new_version.html"
+    preview = page(response).one("section.import-preview")
+    [jump] = [li for li in preview.select(".import-notes li") if "jumps" in li.text]
+    assert jump.select("a")[0].text == "§ 3 ust. 4" and "Numbering jumps from ust. 1 to ust. 4." in jump.text
+    assert preview.one(jump.select("a")[0].get("href")).text.startswith("§ 3 ust. 4 Gmina udostępnia")
+    assert textarea(response, "document") == text
+    assert not page(response).select("p.field-error"), "the note is asked for only when publishing"
+    assert current_version(db, consultation).number == 1
+
+
+def test_checking_an_uploaded_word_file_puts_its_text_in_the_field(client, db, official, consultation):
+    signed_in(client, official[0])
+    name = "uchwala-polskie-style.docx"
+
+    response = client.submit(
+        f"/consultations/{consultation.slug}/versions/new",
+        {"note": "Nowy tekst z Worda.", "document": "", "action": "preview"},
+        files={"upload": (name, (FIXTURES / name).read_bytes(), "application/octet-stream")},
+    )
+
+    assert response.status_code == 200
+    typed = textarea(response, "document")
+    assert "## Rozdział 1. Postanowienia ogólne" in typed and "– zespołu do spraw sportu," in typed
+    assert [p.label for p in parse_markdown(typed).paragraphs] == [
+        p.label for p in parse_docx((FIXTURES / name).read_bytes()).paragraphs
+    ]
+    assert current_version(db, consultation).number == 1
+
+
 def test_a_comment_follows_its_paragraph_when_a_new_one_is_inserted_before_it(client, db, official, consultation):
     paragraph = paragraph_by_label(db, consultation, "§ 3 ust. 2")
     comment = make_comment(db, consultation, paragraph=paragraph, body="Prosimy o dłuższy termin.")

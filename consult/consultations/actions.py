@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from consult import ledger
 from consult.comments.actions import Gate
-from consult.consultations.document import DocumentError, ParsedDocument, parse_markdown
+from consult.consultations.document import DocumentError, ParsedDocument, ParseNote, parse_markdown
 from consult.forms import DomainError, invalid
 from consult.i18n import _
 from consult.models import (
@@ -102,6 +103,16 @@ class DocumentView:
     version: DocumentVersion
     sections: list[tuple[Section, list[Paragraph]]]
 
+    @property
+    def chapters(self) -> list[tuple[str, list[tuple[Section, list[Paragraph]]]]]:
+        """Consecutive sections grouped by their chapter ("" for the sections outside any chapter)."""
+        groups: list[tuple[str, list[tuple[Section, list[Paragraph]]]]] = []
+        for section, paragraphs in self.sections:
+            if not groups or groups[-1][0] != section.chapter:
+                groups.append((section.chapter, []))
+            groups[-1][1].append((section, paragraphs))
+        return groups
+
 
 # --- queries ------------------------------------------------------------------------------
 
@@ -179,6 +190,13 @@ def document_of(session: Session, version: DocumentVersion) -> DocumentView:
     for paragraph in paragraphs:
         by_section[paragraph.section_id].append(paragraph)
     return DocumentView(version, [(s, by_section[s.id]) for s in sections])
+
+
+def import_notes_of(version: DocumentVersion | None) -> list[ParseNote]:
+    """What the importer could not structure in this version's document, as stored with it."""
+    if version is None:
+        return []
+    return [ParseNote(code, params, key, label) for code, params, key, label in json.loads(version.import_notes)]
 
 
 def get_paragraph(session: Session, version: DocumentVersion, key: str) -> Paragraph | None:
@@ -267,13 +285,18 @@ def _store_document(
         source=source,
         note=note,
         created_by_id=actor,
+        import_notes=json.dumps([[n.code, n.params, n.paragraph_key, n.label] for n in parsed.notes]),
     )
     session.add(version)
     session.flush()
     position = 0
     for s_index, parsed_section in enumerate(parsed.sections):
         section = Section(
-            version_id=version.id, position=s_index, label=parsed_section.label, title=parsed_section.title
+            version_id=version.id,
+            position=s_index,
+            label=parsed_section.label,
+            title=parsed_section.title,
+            chapter=parsed_section.chapter,
         )
         session.add(section)
         session.flush()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import NoMatchFound, Route
 
 from consult.consultations import actions, versions
-from consult.consultations.document import DocumentError, parse_docx, parse_markdown
+from consult.consultations.document import DocumentError, ParsedDocument, parse_docx, parse_text
 from consult.consultations.views import MAX_DOCX_BYTES, load_consultation
 from consult.forms import DomainError, Form, validate, values_of
 from consult.i18n import gettext
@@ -39,11 +40,13 @@ async def list_versions(request: Request):
     return render(request, "consultations/versions.html", context)
 
 
-async def _read_version_form(request: Request) -> tuple[Form, object, str]:
-    """The note and typed text, and an uploaded .docx or Markdown file read by the importers (the same 5 MB limit)."""
+async def _read_version_form(request: Request) -> tuple[Form, ParsedDocument | None, str, bool]:
+    """The note and typed text, an uploaded .docx or Markdown file read by the importers (the same 5 MB limit,
+    in a thread), and whether the official asked to check the text before publishing it."""
     form_data = await request.form()
     values = values_of(form_data)
     upload = values.pop("upload", None)
+    preview = values.pop("action", "") == "preview"
     form = validate(versions.VersionInput, values)
     parsed, source = None, "markdown"
     name = getattr(upload, "filename", "") or ""
@@ -53,16 +56,29 @@ async def _read_version_form(request: Request) -> tuple[Form, object, str]:
             if len(data) > MAX_DOCX_BYTES:
                 form.errors["upload"] = gettext("The file is larger than 5 MB.")
             elif name.lower().endswith(".docx"):
-                parsed, source = parse_docx(data), "docx"
+                parsed, source = await run_in_threadpool(parse_docx, data), "docx"
             elif name.lower().endswith(MARKDOWN_SUFFIXES):
-                parsed = parse_markdown(data.decode("utf-8-sig"))
+                parsed = await run_in_threadpool(parse_text, data.decode("utf-8-sig"))
             else:
                 form.errors["upload"] = gettext("Upload a Word document (.docx) or a Markdown file (.md).")
         except UnicodeDecodeError:
             form.errors["upload"] = gettext("The file is not UTF-8 text. Save it as UTF-8 and upload it again.")
         except DocumentError as exc:
             form.errors["upload"] = gettext(str(exc))
-    return form, parsed, source
+    return form, parsed, source, preview
+
+
+async def _preview(form: Form, parsed: ParsedDocument | None) -> ParsedDocument | None:
+    """The text as the importer reads it, without publishing: a file read is put into the text field to publish."""
+    form.errors.pop("note", None)  # the note is asked for when publishing, not for a check
+    if parsed is not None:
+        form.values["document"] = versions.serialise_parsed(parsed)
+        return parsed
+    try:
+        return await run_in_threadpool(parse_text, str(form.values.get("document", "")))
+    except DocumentError as exc:
+        form.errors["document"] = gettext(str(exc))
+        return None
 
 
 async def publish_version(request: Request):
@@ -80,9 +96,12 @@ async def publish_version(request: Request):
         )
     current = actions.current_version(db, consultation)
     db.commit()  # no read transaction stays open while the upload is read
+    preview = None
     if request.method == "POST":
-        form, parsed, source = await _read_version_form(request)
-        if form.ok:
+        form, parsed, source, wants_preview = await _read_version_form(request)
+        if wants_preview and "upload" not in form.errors:
+            preview = await _preview(form, parsed)
+        elif form.ok:
             try:
                 new = versions.publish_version(db, user, consultation, form.data, parsed, source)
             except DomainError as error:
@@ -96,7 +115,13 @@ async def publish_version(request: Request):
                 return see_other(url.include_query_params(**{"from": new.number - 1, "to": new.number}))
     else:
         form = Form(None, {"document": versions.serialise_view(actions.document_of(db, current)), "note": ""})
-    context = {"consultation": consultation, "municipality": municipality, "form": form, "current": current}
+    context = {
+        "consultation": consultation,
+        "municipality": municipality,
+        "form": form,
+        "current": current,
+        "preview": preview,
+    }
     return render(request, "consultations/new_version.html", context, status_code=422 if form.errors else 200)
 
 

@@ -52,49 +52,67 @@ class VersionInput(BaseModel):
 # --- the document back to the Markdown the importer reads ------------------------------------------
 
 
+UNIT_LINE_RE = re.compile(r"(?: pkt (?P<pkt>\S+)| lit\. (?P<lit>[a-z]+)| tiret (?P<tiret>\D+))$")
+
+
 def _paragraph_line(section_label: str, label: str, text: str) -> tuple[str, bool]:
     """The Markdown line of one paragraph, and whether it is numbered (numbered lines need no blank line)."""
     rest = label[len(section_label) :] if label.startswith(section_label) else None
     if rest is not None:
         if match := re.fullmatch(r" ust\. (\S+)", rest):
             return f"{match.group(1)}. {text}", True
-        if match := re.fullmatch(r"(?: ust\. \S+)? pkt (\S+)", rest):
-            return f"   {match.group(1)}) {text}", True
+        if match := UNIT_LINE_RE.search(rest):
+            if match.group("pkt"):
+                return f"   {match.group('pkt')}) {text}", True
+            if match.group("lit"):
+                return f"      {match.group('lit')}) {text}", True
+            return f"         – {text}", True
     return text, False
 
 
 def _heading(label: str, title: str) -> str:
     if label.endswith("…"):  # a long heading without "§": the importer shortened it into the label
         return f"## {title}"
-    if label.startswith("§"):
+    if label.startswith("§") or title:  # "§ 2. Cele", "Rozdział 2. Cele" (a chapter that is a section)
         return f"## {label}. {title}".rstrip()
     return f"## {label}"
 
 
-def serialise(title: str, preamble: str, sections: Iterable[tuple[str, str, Sequence[tuple[str, str]]]]) -> str:
-    """Markdown that parse_markdown reads back into the same title, preamble, sections, labels and texts."""
+Sections = Iterable[tuple[str, str, Sequence[tuple[str, str]], str]]  # label, title, (label, text)s, chapter
+
+
+def serialise(title: str, preamble: str, sections: Sections) -> str:
+    """Markdown that parse_markdown reads back into the same title, preamble, chapters, sections, labels and texts."""
     blocks: list[str] = []
     if title:
         blocks.append(f"# {title}")
     blocks.extend(chunk for chunk in preamble.split("\n\n") if chunk.strip())
-    for label, heading_title, paragraphs in sections:
-        if len(paragraphs) == 1 and paragraphs[0][0] == label and not heading_title:
-            blocks.append(_heading(label, paragraphs[0][1]))  # "§ 2. Wykonanie uchwały powierza się Wójtowi."
+    chapter = ""
+    for label, heading_title, paragraphs, section_chapter in sections:
+        if section_chapter and section_chapter != chapter:
+            blocks.append(f"## {section_chapter}")
+        chapter = section_chapter
+        blocks.extend(_section_blocks(label, heading_title, paragraphs))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _section_blocks(label: str, heading_title: str, paragraphs: Sequence[tuple[str, str]]) -> list[str]:
+    if len(paragraphs) == 1 and paragraphs[0][0] == label and not heading_title and paragraphs[0][1].endswith("."):
+        return [_heading(label, paragraphs[0][1])]  # "§ 2. Wykonanie uchwały powierza się Wójtowi."
+    blocks = [_heading(label, heading_title)]
+    run: list[str] = []
+    for p_label, text in paragraphs:
+        line, numbered = _paragraph_line(label, p_label, text)
+        if numbered:
+            run.append(line)
             continue
-        blocks.append(_heading(label, heading_title))
-        run: list[str] = []
-        for p_label, text in paragraphs:
-            line, numbered = _paragraph_line(label, p_label, text)
-            if numbered:
-                run.append(line)
-                continue
-            if run:
-                blocks.append("\n".join(run))
-                run = []
-            blocks.append(line)
         if run:
             blocks.append("\n".join(run))
-    return "\n\n".join(blocks) + "\n"
+            run = []
+        blocks.append(line)
+    if run:
+        blocks.append("\n".join(run))
+    return blocks
 
 
 def serialise_view(view: DocumentView) -> str:
@@ -102,7 +120,7 @@ def serialise_view(view: DocumentView) -> str:
     return serialise(
         view.version.title,
         view.version.preamble,
-        ((s.label, s.title, [(p.label, p.text) for p in ps]) for s, ps in view.sections),
+        ((s.label, s.title, [(p.label, p.text) for p in ps], s.chapter) for s, ps in view.sections),
     )
 
 
@@ -110,7 +128,7 @@ def serialise_parsed(parsed: ParsedDocument) -> str:
     return serialise(
         parsed.title,
         parsed.preamble,
-        ((s.label, s.title, [(p.label, p.text) for p in s.paragraphs]) for s in parsed.sections),
+        ((s.label, s.title, [(p.label, p.text) for p in s.paragraphs], s.chapter) for s in parsed.sections),
     )
 
 

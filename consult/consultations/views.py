@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -13,7 +14,7 @@ from starlette.routing import Route
 from consult.comments import actions as comments
 from consult.comments.views import comment_response, thread_block
 from consult.consultations import actions
-from consult.consultations.document import DocumentError, parse_docx
+from consult.consultations.document import DocumentError, ParsedDocument, parse_docx, parse_text
 from consult.consultations.threads import thread_context
 from consult.forms import DomainError, Form, empty_form, validate, values_of
 from consult.i18n import gettext
@@ -64,12 +65,13 @@ def _managed_municipalities(request: Request) -> list[Organisation]:
     return [o for o, _role in organisations_of(request.state.db, user.id) if can(user, "consultation.manage", o)]
 
 
-async def _read_consultation_form(request: Request) -> tuple[Form, object]:
+async def _read_consultation_form(request: Request) -> tuple[Form, ParsedDocument | None, str]:
+    """The form, the document read from the upload or else from the pasted text (in a thread), and its source."""
     form_data = await request.form()
     values = values_of(form_data)
     upload = form_data.get("docx")
     values.pop("docx", None)
-    parsed = None
+    parsed, source = None, "markdown"
     form = validate(actions.ConsultationInput, values)
     if upload is not None and getattr(upload, "filename", ""):
         data = await upload.read(MAX_DOCX_BYTES + 1)
@@ -78,11 +80,19 @@ async def _read_consultation_form(request: Request) -> tuple[Form, object]:
         elif not upload.filename.lower().endswith(".docx"):
             form.errors["docx"] = gettext("Upload a Word document in .docx format.")
         else:
-            try:
-                parsed = parse_docx(data)
-            except DocumentError as exc:
-                form.errors["docx"] = gettext(str(exc))
-    return form, parsed
+            parsed, source = await _parsed(form, "docx", parse_docx, data), "docx"
+    elif form.data is not None and form.data.document.strip():
+        parsed = await _parsed(form, "document", parse_text, form.data.document)
+    return form, parsed, source
+
+
+async def _parsed(form: Form, field: str, parse, source) -> ParsedDocument | None:
+    """The document parsed off the event loop; a refusal goes beside its field."""
+    try:
+        return await run_in_threadpool(parse, source)
+    except DocumentError as exc:
+        form.errors[field] = gettext(str(exc))
+        return None
 
 
 async def create(request: Request):
@@ -91,12 +101,12 @@ async def create(request: Request):
     if not managed:
         raise HTTPException(403, gettext("Only officials of a municipality create consultations."))
     request.state.db.commit()  # no read transaction stays open while the upload is read
-    form, parsed = (await _read_consultation_form(request)) if request.method == "POST" else (empty_form(), None)
+    form, parsed, source = (
+        (await _read_consultation_form(request)) if request.method == "POST" else (empty_form(), None, "")
+    )
     if request.method == "POST" and form.ok:
         try:
-            consultation = actions.create_consultation(
-                request.state.db, user, form.data, parsed, "docx" if parsed else "markdown"
-            )
+            consultation = actions.create_consultation(request.state.db, user, form.data, parsed, source)
         except DomainError as error:
             request.state.db.rollback()
             if error.status_code == 403:
@@ -126,14 +136,12 @@ async def edit_draft(request: Request):
         raise HTTPException(409, gettext("A published consultation can no longer be changed as a draft."))
     request.state.db.commit()  # no read transaction stays open while the upload is read
     if request.method == "POST":
-        form, parsed = await _read_consultation_form(request)
+        form, parsed, source = await _read_consultation_form(request)
         form.values["organisation_id"] = str(municipality.id)
         if form.ok:
             data = form.data.model_copy(update={"organisation_id": municipality.id})
             try:
-                actions.update_draft(
-                    request.state.db, user, consultation, data, parsed, "docx" if parsed else "markdown"
-                )
+                actions.update_draft(request.state.db, user, consultation, data, parsed, source)
             except DomainError as error:
                 request.state.db.rollback()
                 form.add_error(error)
@@ -165,17 +173,20 @@ async def detail(request: Request):
     version = actions.current_version(db, consultation)
     threads = actions.threads_of(db, consultation)
     ctx = thread_context(db, consultation, municipality, threads.get(""), None, request.url_for)
+    can_manage = can(user, "consultation.manage", municipality)
     context = {
         "consultation": consultation,
         "municipality": municipality,
         "status": actions.status_of(consultation),
         "document": actions.document_of(db, version),
         "counts": actions.comment_counts(db, consultation),
-        "can_manage": can(user, "consultation.manage", municipality),
+        "can_manage": can_manage,
         "general": thread_block(request, ctx, 1),
         "opinion": opinion_status(db, consultation, municipality),
         "proposal_count": count_proposals(db, consultation),
         "record": get_record(db, consultation),
+        # What the importer could not structure, for the officials checking a draft before they publish it
+        "import_notes": actions.import_notes_of(version) if can_manage and consultation.published_at is None else [],
     }
     return render(request, "consultations/detail.html", context)
 

@@ -1,0 +1,1 @@
+"""The document importer's parts: lines or Word paragraphs become blocks, blocks become labelled paragraphs."""
