@@ -35,8 +35,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check consult tests bench
 	$(BIN)/ruff format --check consult tests bench
 
+# Tests run in parallel processes (pytest-xdist), one per core; TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= auto
 test: $(STAMP) node_modules/.installed catalogues lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # Extract new messages into the catalogues (then translate the Polish one and commit).
 messages: $(STAMP)

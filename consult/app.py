@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -11,10 +10,12 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from consult.accounts.views import routes as account_routes
 from consult.answers.views import routes as answer_routes
@@ -27,6 +28,7 @@ from consult.cosign.views import routes as cosign_routes
 from consult.db import DBSessionMiddleware, make_engine
 from consult.entries.views import routes as entry_routes
 from consult.feeds.views import routes as feed_routes
+from consult.guards import HeadAsGetMiddleware, RefuseOutOfRangeMiddleware, allowed_hosts
 from consult.municipalities.views import routes as municipality_routes
 from consult.opinions.views import routes as opinion_routes
 from consult.organisations.views import routes as organisation_routes
@@ -36,13 +38,18 @@ from consult.proposals.views import routes as proposal_routes
 from consult.receipts.views import routes as receipt_routes
 from consult.records.views import routes as record_routes
 from consult.search.views import routes as search_routes
-from consult.security import CSRFMiddleware, SecurityHeadersMiddleware, add_security_headers
+from consult.security import CSRFMiddleware, NoStoreMiddleware, SecurityHeadersMiddleware, add_security_headers
 from consult.settings import Settings
 from consult.web import is_fragment_request, make_templates, see_other
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 ERROR_PAGES = {400, 403, 404, 405, 409, 413, 422, 429}
 log = logging.getLogger("consult")
+# Pages that carry a token or what one person typed: never kept by a cache, even for a reader not signed in.
+PRIVATE_ROUTES = frozenset(
+    {"accounts:login", "accounts:register", "accounts:forgot", "accounts:reset", "accounts:confirm",
+     "organisations:invitation"}
+)  # fmt: skip
 
 
 def error_page(request: Request, status_code: int, detail: str | None = None) -> Response:
@@ -77,14 +84,22 @@ async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
     response = error_page(request, 500)
     add_security_headers(response.headers, request.app.state.settings.https)
+    response.headers["Cache-Control"] = "no-store"  # sent outside NoStoreMiddleware, and may name the reader
     return response
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
+    settings.refuse_public_key()
     engine = make_engine(settings.database_url)
     middleware = [
+        Middleware(HeadAsGetMiddleware),
+        # The client address (log-in throttle, rate limits) comes from X-Forwarded-For only via TRUSTED_PROXIES.
+        Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies),
         Middleware(SecurityHeadersMiddleware, https=settings.https),
+        Middleware(NoStoreMiddleware, private_routes=PRIVATE_ROUTES),
+        # A forged Host must not make pages whose links point elsewhere (the page cache would keep them).
+        Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings.base_url), www_redirect=False),
         Middleware(DBSessionMiddleware, engine=engine),
         Middleware(
             SessionMiddleware,
@@ -96,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         Middleware(LocaleMiddleware, default_locale=settings.default_locale),
         Middleware(AuthMiddleware),
+        Middleware(RefuseOutOfRangeMiddleware, on_failure=error_page),
         Middleware(CSRFMiddleware, max_body_bytes=settings.max_body_bytes, on_failure=error_page),
     ]
     routes = [
@@ -127,7 +143,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.engine = engine
     app.state.page_cache = PageCache()
-    app.state.record_pdfs = OrderedDict()  # record sha256, locale → PDF bytes (records are frozen)
     app.state.templates = make_templates(settings.time_zone, auto_reload=settings.environment == "development")
     return app
 

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from functools import wraps
+from urllib.parse import urlsplit
 
 from sqlalchemy import text
 from starlette.requests import Request
@@ -45,7 +46,7 @@ class PageCache:
 
 
 def _key(request: Request) -> tuple:
-    """What the page depends on: the address, the language, the ledger head, and the consultation's clock."""
+    """What the page depends on: the whole address (scheme and host too), the language, the ledger head, the clock."""
     now = datetime.now(UTC)
     row = request.state.db.execute(
         text("SELECT (SELECT max(seq) FROM ledger_event), opens_at, closes_at FROM consultation WHERE slug = :slug"),
@@ -56,6 +57,8 @@ def _key(request: Request) -> tuple:
     # The status changes at the opening and closing instants, the countdown every minute.
     stage = sum(1 for moment in (opens_at, closes_at) if moment is not None and _aware(moment) <= now)
     return (
+        request.url.scheme,
+        request.url.netloc,
         request.url.path,
         request.url.query,
         is_fragment_request(request),
@@ -74,9 +77,15 @@ def _aware(moment: datetime | str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def canonical(request: Request) -> bool:
+    """Asked for at the site's own address: a page built for a forged Host or X-Forwarded-Proto is never kept."""
+    base = urlsplit(request.app.state.settings.base_url)
+    return (request.url.scheme, request.url.netloc) == (base.scheme, base.netloc)
+
+
 def cacheable(request: Request) -> bool:
     session = request.scope.get("session", {})
-    return request.method == "GET" and request.state.user is None and "flash" not in session
+    return request.method == "GET" and request.state.user is None and "flash" not in session and canonical(request)
 
 
 def cached_for_readers(handler: Handler) -> Handler:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from consult.models import Organisation, User
+from consult.models import Comment, CoSignature, Organisation, Proposal, User
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,24 @@ def role_in(principal: Principal | None, organisation: Organisation) -> str | No
     return principal.roles.get(organisation.id)
 
 
+def _speaks_for_now(principal: Principal, author_id: int, organisation_id: int | None) -> bool:
+    """The author of a contribution, still able to speak for the organisation it was made for (if any)."""
+    return author_id == principal.id and (organisation_id is None or organisation_id in principal.roles)
+
+
 def can(principal: Principal | None, action: str, obj: object | None = None) -> bool:
     if principal is None:
         return False
+    # What was said in an organisation's name stays in its hands: a member who left or was removed loses it.
+    if isinstance(obj, Comment) and action == "comment.change":  # edit, withdraw
+        return _speaks_for_now(principal, obj.author_id, obj.organisation_id)
+    if isinstance(obj, Proposal) and action == "proposal.withdraw":
+        if obj.channel != "platform":  # an official's record of what another organisation sent: its author's
+            return obj.author_id == principal.id
+        return _speaks_for_now(principal, obj.author_id, obj.organisation_id)
+    if isinstance(obj, CoSignature) and action == "cosign.withdraw":  # the organisation's admins, or the signer
+        role = principal.roles.get(obj.organisation_id)
+        return role == "admin" or (role is not None and obj.signed_by_id == principal.id)
     if action == "organisation.create":
         return principal.user.confirmed_at is not None
     if action == "organisation.create_municipality":

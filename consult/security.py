@@ -49,6 +49,39 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every response to a signed-in reader, and on the private pages of anyone.
+
+    A shared cache (a municipal proxy, a library computer's browser) must never keep a page made for one person.
+    Static files are the same for everyone and stay cacheable.
+    """
+
+    def __init__(self, app, private_routes: frozenset[str]) -> None:
+        self.app = app
+        self.private_routes = private_routes
+
+    def _private(self, scope) -> bool:
+        name = getattr(scope.get("route"), "name", None)
+        if name == "static":
+            return False
+        signed_in = scope.get("state", {}).get("user") is not None or "sid" in scope.get("session", {})
+        return signed_in or name in self.private_routes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_no_store(message) -> None:
+            if message["type"] == "http.response.start" and self._private(scope):
+                headers = MutableHeaders(scope=message)
+                headers["Cache-Control"] = "no-store"
+                headers.setdefault("Pragma", "no-cache")
+            await send(message)
+
+        await self.app(scope, receive, send_no_store)
+
+
 def ensure_csrf_token(session: dict) -> str:
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(32)
@@ -88,7 +121,7 @@ class CSRFMiddleware:
                 await form.close()
             except Exception:  # malformed body: no token can be read from it
                 given = None
-        if not (isinstance(given, str) and secrets.compare_digest(given, expected)):
+        if not (isinstance(given, str) and secrets.compare_digest(given.encode(), expected.encode())):
             await self.on_failure(Request(scope), 403)(scope, receive, send)
             return
         await self.app(scope, _replayer(body), send)

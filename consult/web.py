@@ -9,6 +9,7 @@ import jinja2
 from markupsafe import Markup
 from starlette.background import BackgroundTask
 from starlette.datastructures import URL
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, NoMatchFound
@@ -116,12 +117,18 @@ def render(
     return response
 
 
+MAX_PAGE = 1_000_000  # far past the end of any list; a larger page would overflow the query's OFFSET
+
+
 def page_number(request: Request) -> int:
-    """The ?page= of a paged list: 1 when missing or not a positive number."""
+    """The ?page= of a paged list: 1 when missing or not a positive number; past MAX_PAGE, the 404 page."""
     try:
-        return max(int(request.query_params.get("page", "1")), 1)
+        page = int(request.query_params.get("page", "1")[:20])
     except ValueError:
         return 1
+    if page > MAX_PAGE:
+        raise HTTPException(404)
+    return max(page, 1)
 
 
 def see_other(url: str) -> RedirectResponse:

@@ -67,13 +67,32 @@ def mailbox(smtp_server) -> Mailbox:
     return box
 
 
+def worker_database_url(url: str) -> str:
+    """The PostgreSQL URL of this test process: its own schema when pytest-xdist runs several processes at once."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker:
+        return url
+    schema = f"consult_test_{worker}"
+    admin = make_engine(url)
+    with admin.begin() as conn:  # unreachable in CI: this fails the run, never skips
+        conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
+    admin.dispose()
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
 @pytest.fixture(scope="session")
-def pg_engine():
-    """One PostgreSQL schema for the session; each test starts from empty tables."""
-    if not PG_URL:
+def pg_url() -> str:
+    return worker_database_url(PG_URL) if PG_URL else ""
+
+
+@pytest.fixture(scope="session")
+def pg_engine(pg_url):
+    """One PostgreSQL schema for the session (one per worker); each test starts from empty tables."""
+    if not pg_url:
         yield None
         return
-    engine = make_engine(PG_URL)
+    engine = make_engine(pg_url)
     with engine.connect() as conn:  # unreachable in CI: this fails the run, never skips
         conn.execute(text("SELECT 1"))
     SQLModel.metadata.drop_all(engine)
@@ -83,12 +102,12 @@ def pg_engine():
 
 
 @pytest.fixture
-def database_url(tmp_path, pg_engine) -> str:
+def database_url(tmp_path, pg_engine, pg_url) -> str:
     if pg_engine is not None:
         tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
         with pg_engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        return PG_URL
+        return pg_url
     url = f"sqlite:///{tmp_path / 'consult-test.db'}"
     engine = make_engine(url)
     SQLModel.metadata.create_all(engine)

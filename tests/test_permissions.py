@@ -13,6 +13,7 @@ from sqlmodel import select
 from starlette.routing import Mount, Route
 
 from consult import permissions
+from consult.guards import IdConvertor
 from consult.models import Invitation, JoinRequest, LedgerEvent, Membership, Organisation, User, utcnow
 from consult.permissions import Principal, can
 from tests.factories import add_member, make_admin, make_organisation, make_user
@@ -171,7 +172,7 @@ def test_every_form_route_refuses_a_post_without_the_csrf_token(client, app, db,
                 yield route
 
     def example_path(route: Route) -> str:
-        params = {name: 1 if type(conv).__name__ == "IntegerConvertor" else world.values["slug"]
+        params = {name: 1 if isinstance(conv, IdConvertor) else world.values["slug"]
                   for name, conv in route.param_convertors.items()}  # fmt: skip
         return app.url_path_for(route.name, **params)
 
@@ -245,3 +246,111 @@ def test_can_for_another_organisation_grants_nothing_a_role_elsewhere_gives():
 def test_can_matrix_names_every_organisation_action_of_the_rules():
     source = Path(permissions.__file__).read_text()
     assert set(re.findall(r'"(organisation\.[a-z_]+)"', source)) <= set(CAN)
+
+
+# --- issue 10: what was said for an organisation, and who speaks in a consultation --------------------------------
+
+
+def _ledger_actions(db) -> list[str]:
+    db.rollback()
+    return list(db.exec(select(LedgerEvent.action).order_by(LedgerEvent.seq)).all())
+
+
+@pytest.mark.parametrize("change", [{"name": "Fundacja Całkiem Inna"}, {"krs": "0000999999"}])
+def test_renaming_a_verified_organisation_or_changing_its_krs_clears_the_badge(client, db, mailbox, change):
+    from consult.comments.actions import CommentInput, submit_comment
+    from consult.consultations.actions import gate_for, get_or_create_thread
+    from consult.forms import DomainError
+    from tests.factories import make_consultation, principal
+
+    admin = make_user(db, email="admin@example.pl")
+    ngo = make_organisation(db, admin=admin, name="Stowarzyszenie Razem", krs="0000123456", verified=True)
+    client.login(admin.email)
+    response = client.submit(f"/organisations/{ngo.slug}/edit", PROFILE | {"name": ngo.name, "krs": ngo.krs} | change)
+    assert response.status_code == 200
+    db.refresh(ngo)
+    assert ngo.verified_at is None and ngo.verified_by_id is None
+    assert _ledger_actions(db)[-2:] == ["organisation.updated", "organisation.verification_cleared"]
+    assert ngo.name in mailbox.last_to("admin@example.pl")["Subject"]  # the admins hear that it must be verified again
+
+    consultation = make_consultation(db)  # open to verified organisations only
+    municipality = db.get(Organisation, consultation.organisation_id)
+    thread = get_or_create_thread(db, consultation, None)
+    with pytest.raises(DomainError) as refused:
+        submit_comment(
+            db,
+            principal(db, admin),
+            thread.id,
+            gate_for(consultation, municipality),
+            CommentInput(body="Uwaga.", organisation_id=ngo.id),
+        )
+    assert refused.value.field == "organisation_id"
+
+
+def test_a_removed_member_can_no_longer_edit_or_withdraw_what_they_said_for_the_organisation(client, db):
+    from consult.models import Comment, Proposal
+    from tests.factories import make_comment, make_consultation, make_proposal
+
+    admin = make_user(db, email="admin@example.pl")
+    ngo = make_organisation(db, admin=admin, verified=True)
+    member = make_user(db, email="member@example.pl")
+    membership = add_member(db, ngo, member)
+    consultation = make_consultation(db)
+    comment = make_comment(db, consultation, author=member, organisation=ngo)
+    proposal = make_proposal(db, consultation, author=member, organisation=ngo)
+    db.delete(db.get(Membership, membership.id))
+    db.commit()
+    events = _ledger_actions(db)
+
+    client.login(member.email)
+    edited = client.submit(f"/comments/{comment.id}/edit", {"body": "Zmieniona treść."}, follow_redirects=False)
+    withdrawn = client.submit(f"/comments/{comment.id}/withdraw", follow_redirects=False)
+    proposal_url = f"/consultations/{consultation.slug}/proposals/{proposal.id}/withdraw"
+    proposal_withdrawn = client.submit(proposal_url, follow_redirects=False)
+
+    assert (edited.status_code, withdrawn.status_code) == (403, 403)
+    assert proposal_withdrawn.status_code in (403, 409) and _ledger_actions(db) == events
+    assert db.get(Comment, comment.id).status == "visible" and db.get(Proposal, proposal.id).status == "visible"
+
+
+def test_a_plain_member_cannot_withdraw_the_cosignature_their_admin_made(client, db):
+    from consult.cosign.actions import CosignInput, cosign_contribution, load_contribution
+    from consult.models import CoSignature
+    from tests.factories import make_comment, make_consultation, principal
+
+    admin = make_user(db, email="admin@example.pl")
+    ngo = make_organisation(db, admin=admin, verified=True)
+    member = make_user(db, email="member@example.pl")
+    add_member(db, ngo, member)
+    consultation = make_consultation(db)
+    comment = make_comment(db, consultation)
+    cosign_contribution(
+        db, principal(db, admin), load_contribution(db, "comment", comment.id), CosignInput(organisation_id=ngo.id)
+    )
+
+    client.login(member.email)
+    response = client.submit(f"/cosign/comment/{comment.id}/withdraw", {"organisation_id": str(ngo.id)})
+    assert response.status_code == 403
+    db.rollback()
+    assert db.exec(select(CoSignature.organisation_id)).all() == [ngo.id]
+
+    client.login(admin.email)
+    assert client.submit(f"/cosign/comment/{comment.id}/withdraw", {"organisation_id": str(ngo.id)}).status_code == 200
+    db.rollback()
+    assert db.exec(select(CoSignature.organisation_id)).all() == []
+
+
+def test_the_consulting_municipality_cannot_comment_or_propose_in_its_own_consultation(client, db):
+    from tests.factories import make_consultation, make_official
+
+    official, municipality = make_official(db)
+    add_member(db, municipality, make_user(db))  # the municipality is verified and has members: it still may not
+    consultation = make_consultation(db, official=official, municipality=municipality)
+    events = _ledger_actions(db)
+    client.login(official.email)
+    url = f"/consultations/{consultation.slug}"
+    as_municipality = {"organisation_id": str(municipality.id)}
+    comment = client.submit(f"{url}/comments", {"body": "Uwaga gminy do własnego projektu."} | as_municipality)
+    proposal = client.submit(f"{url}/proposals/new", {"title": "Propozycja gminy", "body": "Treść."} | as_municipality)
+    assert comment.status_code == 403 and proposal.status_code == 403
+    assert _ledger_actions(db) == events

@@ -174,6 +174,7 @@ def test_submit_proposal_is_recorded_in_the_ledger_with_its_text_hash(client, db
     assert (event.actor_id, event.subject_kind, event.subject_id) == (user.id, "proposal", str(proposal.id))
     payload = json.loads(event.payload)
     assert payload["organisation"] == organisation.id and len(payload["sha256"]) == 64
+    client.login(user.email)  # a receipt is its author's side's (it names the author's id)
     receipt = client.get(f"/receipts/proposal/{proposal.id}")
     assert summary_list(page(receipt))["Czego dotyczy"] == "Złożenie propozycji"
 

@@ -5,14 +5,33 @@ from __future__ import annotations
 import hashlib
 import json
 
-from consult.receipts.actions import recomputed_hash
-from tests.factories import make_comment, make_consultation
+import pytest
+
+from consult.models import User, Vote
+from consult.proposals.votes import cast_vote
+from consult.receipts.actions import RECEIPTS_BY_SUBJECT, recomputed_hash
+from tests.factories import (
+    add_member,
+    make_admin,
+    make_comment,
+    make_consultation,
+    make_organisation,
+    make_proposal,
+    make_user,
+    principal,
+)
 from tests.html import page, summary_list
+
+
+def as_author(client, db, comment):
+    client.login(db.get(User, comment.author_id).email)
+    return client
 
 
 def test_a_comment_has_a_receipt_with_its_text_hash_and_ledger_position(db, client):
     consultation = make_consultation(db)
     comment = make_comment(db, consultation, body="Prosimy o dłuższy termin naboru.")
+    as_author(client, db, comment)
     response = client.get(f"/receipts/comment/{comment.id}", follow_redirects=False)
     assert response.status_code == 303
     shown = client.get(response.headers["location"])
@@ -28,6 +47,7 @@ def test_a_comment_has_a_receipt_with_its_text_hash_and_ledger_position(db, clie
 def test_the_json_receipt_can_be_recomputed_by_anyone(db, client):
     consultation = make_consultation(db)
     comment = make_comment(db, consultation)
+    as_author(client, db, comment)
     seq = client.get(f"/receipts/comment/{comment.id}", follow_redirects=False).headers["location"].rsplit("/", 1)[1]
     response = client.get(f"/receipts/{seq}.json")
     assert response.status_code == 200
@@ -58,3 +78,61 @@ def test_the_author_finds_the_receipt_under_their_comment(db, client):
     html = page(client.get(f"/comments/{comment.id}", follow_redirects=True))
     links = [a.get("href") for a in html.select(f"#comment-{comment.id} .comment-actions a")]
     assert any(link.endswith(f"/receipts/comment/{comment.id}") for link in links)
+
+
+# --- who sees a receipt: the ledger names the actor by user id ----------------------------
+
+
+@pytest.fixture
+def vote_of_razem(db):
+    """Stowarzyszenie Razem's vote on a proposal, cast by its admin Ewa: the vote, Ewa, the NGO, the consultation."""
+    consultation = make_consultation(db)
+    proposal = make_proposal(db, consultation)
+    ewa = make_user(db, email="ewa.nowak@example.pl")
+    razem = make_organisation(db, admin=ewa, verified=True, name="Stowarzyszenie Razem")
+    vote = cast_vote(db, principal(db, ewa), proposal, razem.id, "for")
+    return vote, ewa, razem, consultation
+
+
+def receipt_path(client, vote: Vote) -> str:
+    return client.get(f"/receipts/vote/{vote.id}", follow_redirects=False).headers["location"]
+
+
+def test_a_vote_receipt_does_not_tell_a_stranger_who_voted(client, other_client, db, vote_of_razem):
+    vote, ewa, _, _ = vote_of_razem
+    stranger = make_user(db)
+    client.login(ewa.email)
+    path = receipt_path(client, vote)
+    assert client.get(f"{path}.json").json()["event"]["actor"] == ewa.id  # the voter's own copy verifies
+    assert other_client.get(path).status_code == 404
+    assert other_client.get(f"{path}.json").status_code == 404
+    other_client.login(stranger.email)
+    assert other_client.get(path).status_code == 404
+    assert other_client.get(f"{path}.json").status_code == 404
+
+
+def test_a_vote_receipt_is_shown_to_the_organisations_members_and_admins(client, db, vote_of_razem):
+    vote, ewa, razem, _ = vote_of_razem
+    colleague = make_user(db, email="jan.kowal@example.pl")
+    add_member(db, razem, colleague)
+    admin = make_admin(db)
+    client.login(ewa.email)
+    path = receipt_path(client, vote)
+    client.submit("/logout")
+    for viewer in (colleague, admin):
+        client.login(viewer.email)
+        assert client.get(path).status_code == 200
+        client.submit("/logout")
+
+
+@pytest.mark.parametrize("kind", sorted(RECEIPTS_BY_SUBJECT))
+def test_no_receipt_of_any_kind_is_shown_to_someone_signed_out(client, db, vote_of_razem, kind):
+    vote, _, _, consultation = vote_of_razem
+    make = {
+        "comment": lambda: make_comment(db, consultation).id,
+        "proposal": lambda: make_proposal(db, consultation).id,
+        "vote": lambda: vote.id,
+    }
+    response = client.get(f"/receipts/{kind}/{make[kind]()}", follow_redirects=False)
+    assert response.status_code == 303
+    assert client.get(response.headers["location"]).status_code == 404

@@ -124,7 +124,14 @@ def test_every_response_carries_the_security_headers(client, signed_in):
 
 
 def test_https_site_asks_browsers_to_stay_on_https(database_url):
-    app = create_app(Settings(environment="test", database_url=database_url, base_url="https://consult.example.pl"))
+    app = create_app(
+        Settings(
+            environment="test",
+            database_url=database_url,
+            secret_key="test-secret-key",
+            base_url="https://consult.example.pl",
+        )
+    )
     try:
         with TestClient(app, base_url="https://consult.example.pl") as https_client:
             response = https_client.get("/accessibility")
@@ -240,7 +247,11 @@ def test_csrf_refusal_is_a_translated_page(client):
 
 def test_oversized_body_is_refused_with_413(database_url):
     settings = Settings(
-        environment="test", database_url=database_url, base_url="http://testserver", max_body_bytes=2048
+        environment="test",
+        database_url=database_url,
+        secret_key="test-secret-key",
+        base_url="http://testserver",
+        max_body_bytes=2048,
     )
     app = create_app(settings)
     try:
@@ -353,3 +364,143 @@ def test_development_falls_back_to_a_development_key(monkeypatch):
     monkeypatch.delenv("ENVIRONMENT", raising=False)
     assert Settings().secret_key == DEVELOPMENT_SECRET
     assert Settings(environment="test").secret_key == DEVELOPMENT_SECRET
+
+
+# --- issue 10: trust under attack -------------------------------------------------------------------------------
+
+
+def test_a_line_break_in_an_organisations_name_does_not_stop_the_mail(client, db, settings, mailbox):
+    """Found: one subject with a line break raised outside the sender's try, and no mail left again, ever."""
+    from consult.mail import deliver_pending
+    from consult.models import OutboxMessage
+
+    admin = make_user(db, email="ewa.nowak@example.pl")
+    organisation = make_organisation(db, admin=admin, name="Klub\nBcc: victim@example.com")
+    client.login(admin.email)
+    client.submit(f"/organisations/{organisation.slug}/members/invite", {"email": "nowy@example.pl", "role": "member"})
+    db.add(OutboxMessage(recipient="stary@example.pl", subject="Queued before the fix\r\nBcc: x@example.com", body="."))
+    db.add(OutboxMessage(recipient="reset@example.pl", subject="Reset hasła", body="Link."))
+    db.commit()
+    deliver_pending(db, settings)
+
+    assert {m["To"] for m in mailbox.messages} == {"nowy@example.pl", "stary@example.pl", "reset@example.pl"}
+    assert all(m["Bcc"] is None and "\n" not in m["Subject"] for m in mailbox.messages)
+    assert mailbox.last_to("nowy@example.pl")["Subject"].endswith("Klub Bcc: victim@example.com")
+
+
+def test_a_message_the_smtp_server_refuses_waits_for_its_retry_and_the_rest_go(db, settings):
+    from aiosmtpd.controller import Controller
+
+    from consult.mail import deliver_pending, queue_mail, retry_at
+    from consult.models import OutboxMessage, utcnow
+    from tests.conftest import Mailbox, free_port
+
+    class Refusing(Mailbox):
+        async def handle_DATA(self, server, session, envelope):
+            if "refused@example.pl" in envelope.rcpt_tos:
+                return "554 5.7.1 Message rejected"
+            return await super().handle_DATA(server, session, envelope)
+
+    box = Refusing()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        strict = settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{controller.port}"})
+        refused = queue_mail(db, "refused@example.pl", "Potwierdzenie", "Link.")
+        queue_mail(db, "anna@example.pl", "Potwierdzenie", "Link.")
+        db.commit()
+        assert deliver_pending(db, strict) == 1
+        assert deliver_pending(db, strict) == 0  # not due again yet: no hammering of the server
+    finally:
+        controller.stop()
+    db.refresh(refused)
+    assert [m["To"] for m in box.messages] == ["anna@example.pl"]
+    assert refused.sent_at is None and refused.attempts == 1 and "554" in refused.last_error
+    assert retry_at(refused) > utcnow()
+    assert db.get(OutboxMessage, refused.id).attempts == 1
+
+
+def consultation_page(client, db):
+    from tests.factories import make_consultation
+
+    consultation = make_consultation(db)
+    return f"/consultations/{consultation.slug}"
+
+
+def test_a_forged_host_is_refused_and_never_reaches_the_page_cache(client, db):
+    url = consultation_page(client, db)
+    forged = client.get(url, headers={"Host": "evil.example"})
+    assert forged.status_code == 400
+    assert client.app.state.page_cache.pages == {}
+    links = [a["href"] for a in Tags(client.get(url).text).all("link") if a.get("rel") == "stylesheet"]
+    assert links and all(urlsplit(href).netloc in ("", "testserver") for href in links)
+
+
+@pytest.mark.parametrize("origin", ["https://testserver", "http://127.0.0.1"])
+def test_a_page_asked_for_at_another_origin_is_never_kept_for_later_readers(app, client, db, origin):
+    """A forged X-Forwarded-Proto (through a trusted proxy) or a loopback Host gives a page with other links."""
+    url = consultation_page(client, db)
+    with TestClient(app, base_url=origin) as elsewhere:
+        assert elsewhere.get(url).status_code == 200
+    assert app.state.page_cache.pages == {}
+    scripts = [s["src"] for s in Tags(client.get(url).text).all("script") if s.get("src")]
+    assert scripts and all(src.startswith(("/", "http://testserver/")) for src in scripts)
+    assert all(key[:2] == ("http", "testserver") for key in app.state.page_cache.pages)
+
+
+def test_head_on_an_edit_page_answers_like_get_without_a_body(client, db, signed_in):
+    before = db.exec(select(Organisation.name)).all()
+    response = client.head(f"/organisations/{signed_in.slug}/edit")
+    assert response.status_code == 200 and response.content == b""
+    assert response.headers["content-type"].startswith("text/html")
+    db.rollback()
+    assert db.exec(select(Organisation.name)).all() == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [f"/comments/{2**64}", f"/comments/{2**63}/history", f"/receipts/{10**30}", "/organisations?page=" + "9" * 30],
+)
+def test_ids_and_page_numbers_beyond_64_bits_are_not_found(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.template.name == "errors/404.html"
+
+
+def test_a_number_beyond_64_bits_in_a_form_is_a_field_error(client, db, signed_in):
+    from tests.factories import make_consultation
+
+    consultation = make_consultation(db)
+    response = client.submit(
+        f"/consultations/{consultation.slug}/comments", {"body": "Uwaga.", "organisation_id": str(2**64)}
+    )
+    assert response.status_code == 422
+    assert polish("This number is too large.") in response.text
+
+
+def test_the_year_one_as_a_date_is_a_field_error_with_the_text_kept(client, db):
+    from tests.factories import make_consultation, make_official
+
+    official, municipality = make_official(db)
+    consultation = make_consultation(db, official=official, municipality=municipality)
+    ngo = make_organisation(db)
+    client.cookies.set("consult_lang", "en")
+    client.login(official.email)
+    response = client.submit(
+        f"/consultations/{consultation.slug}/entries/new",
+        {"organisation_id": str(ngo.id), "channel": "email", "received_at": "0001-01-01", "body": "Uwaga z e-maila."},
+    )
+    assert response.status_code == 422
+    assert "Enter a date between 1900 and 2999." in response.text
+    assert "Uwaga z e-maila." in response.text
+
+
+def test_a_csrf_token_with_non_ascii_characters_is_refused_not_a_crash(settings):
+    app = create_app(settings)
+    try:
+        with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as browser:
+            header = browser.post("/logout", headers={"X-CSRF-Token": "zażółć".encode()})
+            field = browser.post("/logout", data={"csrf_token": "zażółć"})
+    finally:
+        app.state.engine.dispose()
+    assert header.status_code == field.status_code == 403

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import delete, func
-from sqlmodel import Session, select
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
 
 from consult import ledger
 from consult.forms import DomainError, invalid
 from consult.i18n import _
 from consult.models import AuthSession, LoginAttempt, Membership, User, utcnow
+from consult.throttle import aware, check_rate
 
 # argon2id at OWASP's recommended minimum (19 MiB, 2 passes).
 hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
@@ -96,9 +99,18 @@ def make_confirm_token(secret: str, user: User) -> str:
     return _serializer(secret, "confirm").dumps({"uid": user.id, "email": user.email})
 
 
-def make_reset_token(secret: str, user: User) -> str:
-    # Binding the current hash makes the link single-use: a new password invalidates it.
-    return _serializer(secret, "reset").dumps({"uid": user.id, "ph": user.password_hash[-16:]})
+def _reset_key(token_id: str) -> str:
+    return f"reset:{ledger.sha256_hex(token_id)}:"
+
+
+def make_reset_token(session: Session, secret: str, user: User) -> str:
+    """A signed random id; only its hash is stored, beside the user's id (the caller commits).
+
+    The link tells nothing about the account: neither the user's id nor anything of the password's hash.
+    """
+    token_id = secrets.token_urlsafe(24)
+    session.add(LoginAttempt(key=_reset_key(token_id) + str(user.id)))
+    return _serializer(secret, "reset").dumps({"t": token_id})
 
 
 def _load(secret: str, purpose: str, token: str, max_age: timedelta) -> dict:
@@ -138,7 +150,7 @@ def load_principal(session: Session, session_id: str):
 # --- actions ------------------------------------------------------------------------------
 
 
-def register_user(session: Session, data: RegisterInput, *, is_admin: bool = False) -> User:
+def register_user(session: Session, data: RegisterInput, *, is_admin: bool = False, password_hash: str = "") -> User:
     if data.password != data.password_confirm:
         raise DomainError("password_confirm", _("The passwords do not match."))
     if get_user_by_email(session, data.email):
@@ -147,7 +159,7 @@ def register_user(session: Session, data: RegisterInput, *, is_admin: bool = Fal
     user = User(
         email=data.email,
         display_name=data.display_name,
-        password_hash=hasher.hash(data.password),
+        password_hash=password_hash or hasher.hash(data.password),
         personal_salt=salt,
         is_admin=is_admin,
     )
@@ -165,6 +177,22 @@ def register_user(session: Session, data: RegisterInput, *, is_admin: bool = Fal
     return user
 
 
+def sign_up(session: Session, data: RegisterInput, client_ip: str) -> tuple[User, bool]:
+    """The public form: (the new user, True), or (whoever already holds the address, False).
+
+    The page answers the same either way, in the same time; only the mail the address receives differs.
+    """
+    if data.password != data.password_confirm:
+        raise DomainError("password_confirm", _("The passwords do not match."))
+    check_rate(session, "account.register", f"ip:{client_ip}", f"email:{data.email}")
+    password_hash = hasher.hash(data.password)  # for a taken address too: the answer takes as long
+    existing = get_user_by_email(session, data.email)
+    if existing is not None:
+        session.commit()
+        return existing, False
+    return register_user(session, data, password_hash=password_hash), True
+
+
 def confirm_user(session: Session, secret: str, token: str) -> User:
     data = _load(secret, "confirm", token, CONFIRM_MAX_AGE)
     user = session.get(User, data.get("uid"))
@@ -178,37 +206,64 @@ def confirm_user(session: Session, secret: str, token: str) -> User:
     return user
 
 
-def _throttle_keys(email: str, client_ip: str) -> list[str]:
-    return [f"email:{ledger.sha256_hex(email.strip().lower())}", f"ip:{client_ip}"]
+@cache
+def _dummy_hash() -> str:
+    return hasher.hash(secrets.token_hex(16))
 
 
-def recent_failures(session: Session, keys: list[str], window: timedelta) -> int:
-    since = utcnow() - window
-    return session.exec(
-        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key.in_(keys), LoginAttempt.at >= since)
-    ).one()
+def _since(window: timedelta):
+    return utcnow() - window
+
+
+def _failures(session: Session, key: str, window: timedelta) -> list:
+    return session.exec(select(LoginAttempt.at).where(LoginAttempt.key == key, LoginAttempt.at >= _since(window))).all()
+
+
+def login_wait(failures: int, free: int, window: timedelta) -> timedelta:
+    """The pause before the next try after `failures` in a row: none for the first `free`, then doubling."""
+    if failures < free:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** (failures - free + 1)), window)
+
+
+def _refuse_for(wait: timedelta) -> DomainError:
+    seconds = math.ceil(wait.total_seconds())
+    if seconds < 120:
+        return DomainError("", _("Too many failed attempts. Try again in %(seconds)s s."), 429, seconds=seconds)
+    minutes = math.ceil(seconds / 60)
+    return DomainError("", _("Too many failed attempts. Try again in %(minutes)s min."), 429, minutes=minutes)
 
 
 def authenticate(session: Session, data: LoginInput, client_ip: str, *, max_failures: int, window: timedelta) -> User:
-    """The user whose password matches, or a DomainError; refuses (429) after repeated failures."""
-    email_key, ip_key = _throttle_keys(data.email, client_ip)
-    if recent_failures(session, [email_key], window) >= max_failures or (
-        recent_failures(session, [ip_key], window) >= max_failures * 4
-    ):
-        minutes = int(window.total_seconds() // 60)
-        raise DomainError("", _("Too many failed attempts. Try again in %(minutes)s minutes."), 429, minutes=minutes)
+    """The user whose password matches, or a DomainError.
+
+    Failures count per e-mail *and* address together, with a pause that doubles after `max_failures`: whoever
+    guesses from one address slows only themselves, never the owner elsewhere. One address failing across many
+    accounts (password spraying) is stopped as a whole. The time taken does not tell whether the account exists.
+    """
+    pair_key = f"login:{ledger.sha256_hex(data.email.strip().lower() + '|' + client_ip)[:40]}"
+    ip_key = f"ip:{client_ip}"
+    expired = col(LoginAttempt.key).in_([pair_key, ip_key]) & (LoginAttempt.at < _since(window))
+    session.exec(delete(LoginAttempt).where(expired))
+    pair = _failures(session, pair_key, window)
+    if len(pair) >= max_failures:
+        wait = aware(max(pair)) + login_wait(len(pair), max_failures, window) - utcnow()
+        if wait > timedelta(0):
+            raise _refuse_for(wait)
+    if len(_failures(session, ip_key, window)) >= max_failures * 10:
+        raise _refuse_for(window)
     user = get_user_by_email(session, data.email)
     try:
-        ok = user is not None and hasher.verify(user.password_hash, data.password)
+        ok = hasher.verify(user.password_hash if user else _dummy_hash(), data.password) and user is not None
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None:
-        session.add_all([LoginAttempt(key=email_key), LoginAttempt(key=ip_key)])
+        session.add_all([LoginAttempt(key=pair_key), LoginAttempt(key=ip_key)])
         session.commit()
         raise DomainError("password", _("The e-mail address or password is not correct."), 400)
     if user.confirmed_at is None:
         raise DomainError("email", _("Confirm your e-mail address first: open the link we sent you."), 403)
-    session.exec(delete(LoginAttempt).where(LoginAttempt.key == email_key))
+    session.exec(delete(LoginAttempt).where(LoginAttempt.key == pair_key))
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(data.password)
         session.add(user)
@@ -229,10 +284,32 @@ def end_session(session: Session, session_id: str) -> None:
     session.commit()
 
 
+def request_password_reset(session: Session, secret: str, email: str, client_ip: str) -> tuple[User, str] | None:
+    """The account and a new reset token, or None for an unknown address; throttled either way, alike."""
+    check_rate(session, "password.reset_mail", f"ip:{client_ip}", f"email:{email}")
+    unused = col(LoginAttempt.key).startswith("reset:") & (LoginAttempt.at < _since(RESET_MAX_AGE))
+    session.exec(delete(LoginAttempt).where(unused))
+    user = get_user_by_email(session, email)
+    token = make_reset_token(session, secret, user) if user is not None else ""
+    session.commit()
+    return (user, token) if user is not None else None
+
+
 def user_for_reset(session: Session, secret: str, token: str) -> User:
     data = _load(secret, "reset", token, RESET_MAX_AGE)
-    user = session.get(User, data.get("uid"))
-    if user is None or user.password_hash[-16:] != data.get("ph"):
+    token_id = data.get("t")
+    stored = (
+        session.exec(
+            select(LoginAttempt.key).where(
+                col(LoginAttempt.key).startswith(_reset_key(token_id), autoescape=True),
+                LoginAttempt.at >= _since(RESET_MAX_AGE),
+            )
+        ).first()
+        if isinstance(token_id, str)
+        else None
+    )
+    user = session.get(User, int(stored.rsplit(":", 1)[1])) if stored else None
+    if user is None:
         raise DomainError("", _("This link has already been used or is no longer valid. Ask for a new one."), 400)
     return user
 
@@ -245,8 +322,10 @@ def reset_password(session: Session, secret: str, token: str, data: ResetInput) 
     if user.confirmed_at is None:
         user.confirmed_at = utcnow()  # the link reached their inbox: the address is theirs
     session.add(user)
-    # Every open session ends: whoever knew the old password is logged out.
+    # Every open session ends: whoever knew the old password is logged out. Every reset link dies with them.
     session.exec(delete(AuthSession).where(AuthSession.user_id == user.id))
+    mine = col(LoginAttempt.key).startswith("reset:") & col(LoginAttempt.key).endswith(f":{user.id}")
+    session.exec(delete(LoginAttempt).where(mine))
     ledger.append(session, actor_id=user.id, action="user.password_reset", subject_kind="user", subject_id=user.id)
     session.commit()
     return user

@@ -11,6 +11,7 @@ from consult.accounts import actions
 from consult.forms import DomainError, Form, empty_form, parse_form
 from consult.i18n import gettext
 from consult.mail import queue_mail
+from consult.models import User
 from consult.web import flash, render, safe_next, see_other, send_mail_after
 
 
@@ -18,12 +19,33 @@ def _settings(request: Request):
     return request.app.state.settings
 
 
-def _link(request: Request, route: str, token: str) -> str:
-    return _settings(request).base_url.rstrip("/") + request.url_for(route, token=token).path
+def _link(request: Request, route: str, **params: str) -> str:
+    return _settings(request).base_url.rstrip("/") + request.url_for(route, **params).path
+
+
+def client_ip(request: Request) -> str:
+    """The reader's address: the peer, or what a proxy named in TRUSTED_PROXIES forwarded (see create_app)."""
+    return request.client.host if request.client else "unknown"
 
 
 def _form_page(request: Request, template: str, form: Form, status_code: int = 422, **extra):
     return render(request, template, {"form": form, **extra}, status_code=status_code)
+
+
+def _sign_up_mail(request: Request, user: User, created: bool) -> tuple[str, str]:
+    """The subject and text for whoever holds the address: the page says the same to a stranger either way."""
+    if created or user.confirmed_at is None:
+        link = _link(request, "accounts:confirm", token=actions.make_confirm_token(_settings(request).secret_key, user))
+        return gettext("Confirm your e-mail address"), gettext(
+            "Open this link to confirm your account in consult:\n\n%(link)s\n\nIt is valid for 3 days.", link=link
+        )
+    return gettext("You already have an account"), gettext(
+        "Someone, perhaps you, tried to register in consult with this address, which already has an account. "
+        "Log in here:\n\n%(login)s\n\nIf you have forgotten the password, set a new one:\n\n%(forgot)s\n\n"
+        "If it was not you, ignore this message.",
+        login=_link(request, "accounts:login"),
+        forgot=_link(request, "accounts:forgot"),
+    )
 
 
 async def register(request: Request):
@@ -34,19 +56,16 @@ async def register(request: Request):
         return _form_page(request, "accounts/register.html", form)
     db = request.state.db
     try:
-        user = actions.register_user(db, form.data)
+        user, created = actions.sign_up(db, form.data, client_ip(request))
     except DomainError as error:
+        db.rollback()
         form.add_error(error)
-        return _form_page(request, "accounts/register.html", form)
-    link = _link(request, "accounts:confirm", actions.make_confirm_token(_settings(request).secret_key, user))
-    queue_mail(
-        db,
-        user.email,
-        gettext("Confirm your e-mail address"),
-        gettext("Open this link to confirm your account in consult:\n\n%(link)s\n\nIt is valid for 3 days.", link=link),
-    )
+        return _form_page(request, "accounts/register.html", form, status_code=error.status_code)
+    queue_mail(db, user.email, *_sign_up_mail(request, user, created))
     db.commit()
-    return send_mail_after(request, render(request, "accounts/check_inbox.html", {"email": user.email, "reset": False}))
+    return send_mail_after(
+        request, render(request, "accounts/check_inbox.html", {"email": form.data.email, "reset": False})
+    )
 
 
 async def confirm(request: Request):
@@ -66,12 +85,11 @@ async def login(request: Request):
     if not form.ok:
         return _form_page(request, "accounts/login.html", form, next=next_url)
     settings = _settings(request)
-    client_ip = request.client.host if request.client else "unknown"
     try:
         user = actions.authenticate(
             request.state.db,
             form.data,
-            client_ip,
+            client_ip(request),
             max_failures=settings.login_max_failures,
             window=timedelta(minutes=settings.login_window_minutes),
         )
@@ -103,9 +121,15 @@ async def forgot_password(request: Request):
     if not form.ok:
         return _form_page(request, "accounts/forgot.html", form)
     db = request.state.db
-    user = actions.get_user_by_email(db, form.data.email)
-    if user is not None:
-        link = _link(request, "accounts:reset", actions.make_reset_token(_settings(request).secret_key, user))
+    try:
+        found = actions.request_password_reset(db, _settings(request).secret_key, form.data.email, client_ip(request))
+    except DomainError as error:
+        db.rollback()
+        form.add_error(error)
+        return _form_page(request, "accounts/forgot.html", form, status_code=error.status_code)
+    if found is not None:
+        user, token = found
+        link = _link(request, "accounts:reset", token=token)
         queue_mail(
             db,
             user.email,
@@ -119,7 +143,7 @@ async def forgot_password(request: Request):
         db.commit()
     # The same answer whether or not the address has an account, sent before any mail: nothing to learn from it.
     response = render(request, "accounts/check_inbox.html", {"email": form.data.email, "reset": True})
-    return send_mail_after(request, response) if user is not None else response
+    return send_mail_after(request, response) if found is not None else response
 
 
 async def reset(request: Request):

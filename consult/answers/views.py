@@ -204,7 +204,7 @@ async def together(request: Request):
     return see_other(review_link(request, consultation, _back(values), f"consultation-{consultation.id}-contributions"))
 
 
-CONTRIBUTION = "/consultations/{slug}/contributions/{kind}/{contribution_id:int}"
+CONTRIBUTION = "/consultations/{slug}/contributions/{kind}/{contribution_id:id}"
 routes = [
     Route("/consultations/{slug}/review", review, name="answers:review"),
     Route("/consultations/{slug}/review/together", together, methods=["POST"], name="answers:together"),

@@ -199,6 +199,10 @@ def check_speaker(session: Session, principal: Principal, gate: Gate, organisati
         if not gate.allow_individuals:
             raise DomainError("organisation_id", _("Choose the organisation on whose behalf you write."), 403)
         return
+    if gate.moderator is not None and organisation_id == gate.moderator.id:
+        raise DomainError(
+            "organisation_id", _("The municipality that consults answers contributions: it does not make them."), 403
+        )
     organisation = session.get(Organisation, organisation_id)
     if organisation is None or not can(principal, "organisation.act_for", organisation):
         raise DomainError("organisation_id", _("You can write only on behalf of an organisation you belong to."), 403)
@@ -277,7 +281,7 @@ def submit_comment(
 
 def _own_visible(principal: Principal | None, comment: Comment) -> Principal:
     principal = _require_member(principal)
-    if comment.author_id != principal.id:
+    if not can(principal, "comment.change", comment):
         raise DomainError("", _("Only the author can change this comment."), 403)
     if comment.status != "visible":
         raise DomainError("", _("This comment was withdrawn or hidden and can no longer be changed."), 409)

@@ -14,4 +14,4 @@ async def show(request: Request):
     return see_other(location(request, ctx, comment))
 
 
-routes = [Route("/comments/{comment_id:int}", show, name="comments:show")]
+routes = [Route("/comments/{comment_id:id}", show, name="comments:show")]

@@ -25,7 +25,8 @@ def speaker_options(request: Request, gate: actions.Gate) -> list[tuple[str, str
     return [
         (str(o.id), o.name)
         for o, _role in organisations_of(request.state.db, user.id)
-        if not gate.verified_only or o.verified_at is not None
+        if (not gate.verified_only or o.verified_at is not None)
+        and (gate.moderator is None or o.id != gate.moderator.id)  # the consulting municipality does not speak
     ]
 
 
@@ -179,6 +180,8 @@ async def reply(request: Request):
 async def edit(request: Request):
     posted = await parse_form(request, actions.CommentInput) if request.method == "POST" else None
     comment, ctx = load_comment(request)
+    if not can(request.state.user, "comment.change", comment):  # before the form: its errors are the author's
+        raise HTTPException(403, gettext("Only the author can change this comment."))
     db = request.state.db
     form: Form = posted or Form(
         None,
@@ -202,8 +205,6 @@ async def edit(request: Request):
                 status = error.status_code
             else:
                 return _done(request, comment, ctx, gettext("Your changes are saved."))
-    elif comment.author_id != getattr(request.state.user, "id", None):
-        raise HTTPException(403, gettext("Only the author can change this comment."))
     form.prefix = f"edit-{comment.id}-"
     context = {
         "view": actions.get_comment_view(db, comment.id),
@@ -305,12 +306,12 @@ async def replies(request: Request):
 
 
 routes = [
-    Route("/comments/{comment_id:int}/reply", reply, methods=["GET", "POST"], name="comments:reply"),
-    Route("/comments/{comment_id:int}/edit", edit, methods=["GET", "POST"], name="comments:edit"),
-    Route("/comments/{comment_id:int}/withdraw", withdraw, methods=["POST"], name="comments:withdraw"),
-    Route("/comments/{comment_id:int}/flag", flag, methods=["POST"], name="comments:flag"),
-    Route("/comments/{comment_id:int}/hide", hide, methods=["GET", "POST"], name="comments:hide"),
-    Route("/comments/{comment_id:int}/restore", restore, methods=["POST"], name="comments:restore"),
-    Route("/comments/{comment_id:int}/history", history, name="comments:history"),
-    Route("/comments/{comment_id:int}/replies", replies, name="comments:replies"),
+    Route("/comments/{comment_id:id}/reply", reply, methods=["GET", "POST"], name="comments:reply"),
+    Route("/comments/{comment_id:id}/edit", edit, methods=["GET", "POST"], name="comments:edit"),
+    Route("/comments/{comment_id:id}/withdraw", withdraw, methods=["POST"], name="comments:withdraw"),
+    Route("/comments/{comment_id:id}/flag", flag, methods=["POST"], name="comments:flag"),
+    Route("/comments/{comment_id:id}/hide", hide, methods=["GET", "POST"], name="comments:hide"),
+    Route("/comments/{comment_id:id}/restore", restore, methods=["POST"], name="comments:restore"),
+    Route("/comments/{comment_id:id}/history", history, name="comments:history"),
+    Route("/comments/{comment_id:id}/replies", replies, name="comments:replies"),
 ]

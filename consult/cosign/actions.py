@@ -230,6 +230,13 @@ def withdraw_cosignature(
         raise DomainError(
             "organisation_id", _("%(name)s has not co-signed this contribution."), 409, name=organisation.name
         )
+    if not can(principal, "cosign.withdraw", signature):
+        raise DomainError(
+            "organisation_id",
+            _("Only an admin of %(name)s or the person who co-signed can withdraw this co-signature."),
+            403,
+            name=organisation.name,
+        )
     session.delete(signature)
     ledger.append(
         session,

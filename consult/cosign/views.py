@@ -112,6 +112,6 @@ async def withdraw(request: Request):
 
 
 routes = [
-    Route("/cosign/{kind}/{subject_id:int}", sign, methods=["POST"], name="cosign:sign"),
-    Route("/cosign/{kind}/{subject_id:int}/withdraw", withdraw, methods=["POST"], name="cosign:withdraw"),
+    Route("/cosign/{kind}/{subject_id:id}", sign, methods=["POST"], name="cosign:sign"),
+    Route("/cosign/{kind}/{subject_id:id}/withdraw", withdraw, methods=["POST"], name="cosign:withdraw"),
 ]

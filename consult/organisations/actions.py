@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 from consult import ledger
 from consult.accounts.actions import normalise_email
 from consult.forms import DomainError, invalid
-from consult.i18n import _
+from consult.i18n import _, gettext
+from consult.mail import queue_mail
 from consult.models import (
     FIELDS_OF_ACTIVITY,
     ORGANISATION_KINDS,
@@ -27,6 +28,7 @@ from consult.models import (
     utcnow,
 )
 from consult.permissions import Principal, can
+from consult.throttle import check_rate
 
 PAGE_SIZE = 30
 
@@ -309,6 +311,7 @@ def update_organisation(
     if data.kind != organisation.kind and "municipality" in (data.kind, organisation.kind):
         _require(principal, "organisation.create_municipality")
     _check_krs_free(session, data.krs, organisation.id)
+    renamed = (data.name, data.krs) != (organisation.name, organisation.krs)
     for key, value in data.model_dump(exclude={"fields"}).items():
         setattr(organisation, key, value)
     session.add(organisation)
@@ -321,8 +324,37 @@ def update_organisation(
         subject_id=organisation.id,
         payload=_profile_payload(data),
     )
+    if renamed and organisation.verified_at is not None and not can(principal, "organisation.verify", organisation):
+        _clear_verification(session, principal, organisation)
     session.commit()
     return organisation
+
+
+def _clear_verification(session: Session, principal: Principal, organisation: Organisation) -> None:
+    """A verification vouches for a name and a KRS number: when the organisation changes either, it lapses."""
+    organisation.verified_at = None
+    organisation.verified_by_id = None
+    ledger.append(
+        session,
+        actor_id=principal.id,
+        action="organisation.verification_cleared",
+        subject_kind="organisation",
+        subject_id=organisation.id,
+        payload={"reason": "name_or_krs_changed", "krs": organisation.krs},
+    )
+    admins = select(User.email).join(Membership, col(Membership.user_id) == User.id)
+    for email in session.exec(admins.where(Membership.organisation_id == organisation.id, Membership.role == "admin")):
+        queue_mail(
+            session,
+            email,
+            gettext("%(name)s needs to be verified again", name=organisation.name),
+            gettext(
+                "The name or the KRS number of %(name)s has changed, so its verification has lapsed. Until a "
+                "platform admin verifies it again, it cannot take part in consultations open only to verified "
+                "organisations.",
+                name=organisation.name,
+            ),
+        )
 
 
 def verify_organisation(session: Session, principal: Principal | None, organisation: Organisation) -> None:
@@ -373,6 +405,7 @@ def invite_member(
     """An invitation to be accepted by whoever holds the e-mail address; the caller sends the link."""
     principal = _require(principal, "organisation.manage_members", organisation)
     _check_role_allowed(organisation, data.role)
+    check_rate(session, "invitation.send", f"user:{principal.id}", f"organisation:{organisation.id}")
     invitation = Invitation(
         organisation_id=organisation.id,
         email=data.email,

@@ -117,6 +117,7 @@ async def edit(request: Request):
     else:
         form = posted
         if form.ok:
+            was_verified = organisation.verified_at is not None
             try:
                 actions.update_organisation(db, user, organisation, form.data)
             except DomainError as error:
@@ -124,8 +125,16 @@ async def edit(request: Request):
                     raise refuse(error) from error
                 form.add_error(error)
             else:
-                flash(request, gettext("The profile has been saved."))
-                return see_other(request.url_for("organisations:profile", slug=organisation.slug))
+                saved = gettext("The profile has been saved.")
+                if was_verified and organisation.verified_at is None:
+                    saved = gettext(
+                        "The profile has been saved. Its name or KRS number changed: "
+                        "a platform admin must verify the organisation again."
+                    )
+                flash(request, saved)
+                return send_mail_after(
+                    request, see_other(request.url_for("organisations:profile", slug=organisation.slug))
+                )
     context = {"form": form, "organisation": organisation, **_choices(), "can_create_municipality": user.is_admin}
     if organisation.kind == "municipality":  # its public benefit council: a form of its own below the profile's
         council = Form(None, {"council_id": str(organisation.benefit_council_id or "")}, prefix="council-")
@@ -304,26 +313,26 @@ routes = [
     Route("/organisations/{slug}/members", members, name="organisations:members"),
     Route("/organisations/{slug}/members/invite", invite, methods=["POST"], name="organisations:invite"),
     Route(
-        "/organisations/{slug}/members/{membership_id:int}",
+        "/organisations/{slug}/members/{membership_id:id}",
         manage_member,
         methods=["POST"],
         name="organisations:manage_member",
     ),
     Route(
-        "/organisations/{slug}/members/{membership_id:int}/voting",
+        "/organisations/{slug}/members/{membership_id:id}/voting",
         voting,
         methods=["POST"],
         name="organisations:voting",
     ),
     Route(
-        "/organisations/{slug}/invitations/{invitation_id:int}/withdraw",
+        "/organisations/{slug}/invitations/{invitation_id:id}/withdraw",
         withdraw_invitation,
         methods=["POST"],
         name="organisations:withdraw_invitation",
     ),
     Route("/organisations/{slug}/join", join, methods=["POST"], name="organisations:join"),
     Route(
-        "/organisations/{slug}/requests/{request_id:int}",
+        "/organisations/{slug}/requests/{request_id:id}",
         decide_request,
         methods=["POST"],
         name="organisations:decide_request",

@@ -31,6 +31,7 @@ from consult.models import (
     utcnow,
 )
 from consult.permissions import Principal, can
+from consult.throttle import check_rate
 
 PAGE_SIZE = 20
 SORTS = ("support", "newest")
@@ -281,6 +282,7 @@ def submit_proposal(
     if not gate.open:
         raise DomainError("", gate.closed_message, 409)
     check_speaker(session, principal, gate, data.organisation_id)
+    check_rate(session, "proposal.submit", f"user:{principal.id}")
     proposal = Proposal(
         consultation_id=consultation.id,
         author_id=principal.id,
@@ -365,8 +367,11 @@ def enter_proposal(
 
 
 def may_withdraw(session: Session, principal: Principal | None, proposal: Proposal, consultation: Consultation) -> bool:
-    """The author, while the proposal stands: until the close (an outside entry: until the record is published)."""
-    if principal is None or proposal.author_id != principal.id or proposal.status != "visible":
+    """The author, while the proposal stands: until the close (an outside entry: until the record is published).
+
+    A proposal made for an organisation stays in its hands: an author who has left it can no longer withdraw it.
+    """
+    if not can(principal, "proposal.withdraw", proposal) or proposal.status != "visible":
         return False
     return status_of(consultation) == "open" or proposal.channel != "platform"
 
@@ -376,7 +381,7 @@ def withdraw_proposal(
 ) -> Proposal:
     principal = require_member(principal)
     require_unfrozen(session, consultation)
-    if proposal.author_id != principal.id:
+    if not can(principal, "proposal.withdraw", proposal):
         raise DomainError("", _("Only the author can withdraw this proposal."), 403)
     if proposal.status != "visible":
         raise DomainError("", _("This proposal has already been withdrawn."), 409)

@@ -249,7 +249,7 @@ async def comment(request: Request):
     return comment_response(request, ctx, None, form=form, status_code=status)
 
 
-PROPOSAL = "/consultations/{slug}/proposals/{proposal_id:int}"
+PROPOSAL = "/consultations/{slug}/proposals/{proposal_id:id}"
 routes = [
     Route("/consultations/{slug}/proposals", list_page, name="proposals:list"),
     Route("/consultations/{slug}/proposals/new", create, methods=["GET", "POST"], name="proposals:create"),

@@ -18,6 +18,7 @@ from consult.models import VOTE_CHOICES, Consultation, Organisation, Proposal, V
 from consult.organisations.voting import may_vote_for, voting_organisations
 from consult.permissions import Principal
 from consult.proposals.actions import gate_of, require_member, window_refusal
+from consult.throttle import check_rate
 
 CHOICE_LABELS = {"for": _("For"), "against": _("Against"), "abstain": _("Abstain")}  # the options of the form
 VOTED_LABELS = {"for": _("for"), "against": _("against"), "abstain": _("abstention")}  # how an organisation voted
@@ -120,6 +121,7 @@ def cast_vote(
     # End the reading transaction, so the write below is the first statement of its own: SQLite then waits for the
     # write lock (busy_timeout) instead of refusing a write from a snapshot another vote has made stale.
     session.commit()
+    check_rate(session, "vote.cast", f"user:{principal.id}")  # writes: the first statement of the transaction
     vote_id = _upsert(session, proposal.id, organisation_id, choice, principal.id)
     # What was checked above, again under the write lock: a withdrawal or a published record in between wins.
     status = session.exec(select(Proposal.status).where(Proposal.id == proposal.id)).one()

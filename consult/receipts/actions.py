@@ -2,6 +2,9 @@
 
 A receipt is the submission's ledger event: the text's SHA-256 from its payload, the server's time, its position in
 the chain and the hashes that bind it to the events before it, so anyone can recompute the event's hash.
+The event names its actor by user id, so a receipt is shown only to its side: the person who acted, the members of
+the organisation it was made for, and platform admins. To anyone else it does not exist (404): a vote's receipt
+must not tell a stranger who cast it. The holder may pass the JSON on; it verifies in anyone's hands.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from sqlmodel import Session, col, select
 from consult import ledger
 from consult.i18n import _
 from consult.models import LedgerEvent
+from consult.permissions import Principal
 
 RECEIPT_ACTIONS = {
     "comment.submitted": _("Comment submitted"),
@@ -51,9 +55,17 @@ class Receipt:
         }
 
 
-def receipt(session: Session, seq: int) -> Receipt | None:
+def may_see(principal: Principal | None, event: LedgerEvent) -> bool:
+    if principal is None:
+        return False
+    organisation = json.loads(event.payload).get("organisation")
+    return principal.is_admin or event.actor_id == principal.id or organisation in principal.roles
+
+
+def receipt(session: Session, seq: int, principal: Principal | None) -> Receipt | None:
+    """The receipt of a submission event, for its own side only (see above); None otherwise."""
     event = session.get(LedgerEvent, seq)
-    if event is None or event.action not in RECEIPT_ACTIONS:
+    if event is None or event.action not in RECEIPT_ACTIONS or not may_see(principal, event):
         return None
     return Receipt(event, ledger.event_body(event))
 

@@ -13,7 +13,7 @@ from consult.web import render, see_other
 
 
 def _load(request: Request) -> actions.Receipt:
-    found = actions.receipt(request.state.db, request.path_params["seq"])
+    found = actions.receipt(request.state.db, request.path_params["seq"], request.state.user)
     if found is None:
         raise HTTPException(404)
     return found
@@ -50,8 +50,8 @@ async def cosign(request: Request):
 
 
 routes = [
-    Route("/receipts/{seq:int}", receipt, name="receipts:receipt"),
-    Route("/receipts/{seq:int}.json", receipt_json, name="receipts:json"),
-    Route("/receipts/{kind}/{subject_id:int}", latest, name="receipts:latest"),
-    Route("/receipts/cosign/{kind}/{subject_id:int}/{organisation_id:int}", cosign, name="receipts:cosign"),
+    Route("/receipts/{seq:id}", receipt, name="receipts:receipt"),
+    Route("/receipts/{seq:id}.json", receipt_json, name="receipts:json"),
+    Route("/receipts/{kind}/{subject_id:id}", latest, name="receipts:latest"),
+    Route("/receipts/cosign/{kind}/{subject_id:id}/{organisation_id:id}", cosign, name="receipts:cosign"),
 ]

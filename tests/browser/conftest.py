@@ -1,7 +1,7 @@
 """The real app served by uvicorn on a free port, Debian's Chromium driven by Playwright, axe-core injected.
 
 The browser tests skip, saying why, when Chromium or axe-core is missing; with CONSULT_REQUIRE_BROWSER=1 (CI) they
-fail instead.
+fail instead. On PostgreSQL they run only when asked (CONSULT_BROWSER_ON_POSTGRES=1).
 """
 
 from __future__ import annotations
@@ -50,7 +50,22 @@ def browser_required() -> bool:
     return os.environ.get("CONSULT_REQUIRE_BROWSER") == "1"
 
 
+def on_postgresql_only_by_request() -> str | None:
+    """Why the journeys skip on PostgreSQL: they test pages and scripts, which the database does not change."""
+    if os.environ.get("CONSULT_TEST_DATABASE_URL") and os.environ.get("CONSULT_BROWSER_ON_POSTGRES") != "1":
+        return (
+            "browser journeys run on SQLite; on PostgreSQL the HTTP and domain suite covers the same server code "
+            "(CONSULT_BROWSER_ON_POSTGRES=1 runs them here too)"
+        )
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
+    if reason := on_postgresql_only_by_request():
+        for item in items:
+            if HERE in Path(item.path).resolve().parents:
+                item.add_marker(pytest.mark.skip(reason=reason))
+        return
     missing = missing_tools()
     if not missing or browser_required():
         return

@@ -1,0 +1,179 @@
+"""Every route of the application as every role, against the outcome table below.
+
+The routes are read from the router, so a new route fails this test until the table says who may use it. A POST is
+sent with the CSRF token and nothing else: the answer shows who gets past the door (the form's own errors, 422, mean
+the person was let in). `login` is the 303 to the log-in page, `303` any other redirect.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+from urllib.parse import urlsplit
+
+from starlette.convertors import PathConvertor, StringConvertor
+
+from consult.guards import IdConvertor
+from tests.conftest import Client
+from tests.world import ROLES, build_world, every_route, path_of
+
+# One column per role: visitor, resident, member, admin elsewhere, NGO admin, official, platform admin.
+EXPECTED = {
+    "pages:home GET":                           "200 200 200 200 200 200 200",
+    "pages:accessibility GET":                  "200 200 200 200 200 200 200",
+    "pages:language GET":                       "303 303 303 303 303 303 303",
+    "pages:favicon GET":                        "303 303 303 303 303 303 303",
+    "accounts:register GET":                    "200 200 200 200 200 200 200",
+    "accounts:confirm GET":                     "400 400 400 400 400 400 400",
+    "accounts:login GET":                       "200 200 200 200 200 200 200",
+    "accounts:forgot GET":                      "200 200 200 200 200 200 200",
+    "accounts:reset GET":                       "400 400 400 400 400 400 400",
+    "organisations:directory GET":              "200 200 200 200 200 200 200",
+    "organisations:create GET":                 "login 200 200 200 200 200 200",
+    "organisations:mine GET":                   "login 200 200 200 200 200 200",
+    "organisations:invitation GET":             "login 200 403 403 403 403 403",
+    "organisations:profile GET":                "200 200 200 200 200 200 200",
+    "organisations:edit GET":                   "login 403 403 403 200 403 200",
+    "organisations:members GET":                "login 403 403 403 200 403 200",
+    "consultations:list GET":                   "200 200 200 200 200 200 200",
+    "consultations:create GET":                 "login 403 403 403 403 200 403",
+    "consultations:detail GET":                 "200 200 200 200 200 200 200",
+    "consultations:edit GET":                   "login 403 403 403 403 409 409",
+    "consultations:discussion GET":             "200 200 200 200 200 200 200",
+    "consultations:paragraph GET":              "200 200 200 200 200 200 200",
+    "api:consultations GET":                    "200 200 200 200 200 200 200",
+    "api:consultation GET":                     "200 200 200 200 200 200 200",
+    "versions:list GET":                        "200 200 200 200 200 200 200",
+    "versions:publish GET":                     "login 403 403 403 403 200 200",
+    "versions:diff GET":                        "200 200 200 200 200 200 200",
+    "opinions:detail GET":                      "200 200 200 200 200 200 200",
+    "opinions:council GET":                     "login 403 403 403 403 200 200",
+    "comments:reply GET":                       "200 200 200 200 200 200 200",
+    "comments:edit GET":                        "403 403 403 200 403 403 403",
+    "comments:hide GET":                        "403 403 403 403 403 200 200",
+    "comments:history GET":                     "200 200 200 200 200 200 200",
+    "comments:replies GET":                     "200 200 200 200 200 200 200",
+    "answers:review GET":                       "login 403 403 403 403 200 200",
+    "answers:answer GET":                       "login 403 403 403 403 200 200",
+    "proposals:list GET":                       "200 200 200 200 200 200 200",
+    "proposals:create GET":                     "login 200 200 200 200 200 200",
+    "proposals:enter GET":                      "login 403 403 403 403 200 200",
+    "proposals:detail GET":                     "200 200 200 200 200 200 200",
+    "entries:create GET":                       "login 403 403 403 403 200 200",
+    "comments:show GET":                        "303 303 303 303 303 303 303",
+    "search:search GET":                        "200 200 200 200 200 200 200",
+    "receipts:receipt GET":                     "404 404 200 404 200 404 200",
+    "receipts:json GET":                        "404 404 200 404 200 404 200",
+    "receipts:latest GET":                      "303 303 303 303 303 303 303",
+    "receipts:cosign GET":                      "303 303 303 303 303 303 303",
+    "records:record GET":                       "404 404 404 404 404 404 404",
+    "records:json GET":                         "404 404 404 404 404 404 404",
+    "records:csv GET":                          "404 404 404 404 404 404 404",
+    "records:pdf GET":                          "404 404 404 404 404 404 404",
+    "records:xlsx GET":                         "404 404 404 404 404 404 404",
+    "records:publish GET":                      "login 403 403 403 403 200 200",
+    "feeds:consultations GET":                  "200 200 200 200 200 200 200",
+    "municipalities:detail GET":                "200 200 200 200 200 200 200",
+    "accounts:register POST":                   "422 422 422 422 422 422 422",
+    "accounts:login POST":                      "422 422 422 422 422 422 422",
+    "accounts:forgot POST":                     "422 422 422 422 422 422 422",
+    "accounts:reset POST":                      "400 400 400 400 400 400 400",
+    "organisations:create POST":                "login 422 422 422 422 422 422",
+    "organisations:invitation POST":            "login 303 409 409 409 409 409",
+    "organisations:edit POST":                  "login 403 403 403 422 403 422",
+    "organisations:invite POST":                "login 403 403 403 422 403 422",
+    "organisations:manage_member POST":         "login 403 403 403 422 403 422",
+    "organisations:voting POST":                "login 403 403 403 303 403 303",
+    "organisations:withdraw_invitation POST":   "login 403 403 403 409 403 409",
+    "organisations:join POST":                  "login 409 409 303 409 303 303",
+    "organisations:decide_request POST":        "login 403 403 403 303 403 409",
+    "organisations:verification POST":          "login 403 403 403 403 403 303",
+    "consultations:create POST":                "login 403 403 403 403 422 403",
+    "consultations:publish POST":               "403 403 403 403 403 409 409",
+    "consultations:edit POST":                  "login 403 403 403 403 409 409",
+    "consultations:comment POST":               "422 422 422 422 422 422 422",
+    "versions:publish POST":                    "login 403 403 403 403 422 422",
+    "opinions:submit POST":                     "login 422 422 422 422 422 422",
+    "opinions:request POST":                    "403 403 403 403 403 409 409",
+    "opinions:council POST":                    "login 403 403 403 403 303 303",
+    "comments:reply POST":                      "422 422 422 422 422 422 422",
+    "comments:edit POST":                       "403 403 403 422 403 403 403",
+    "comments:withdraw POST":                   "403 403 403 303 403 403 403",
+    "comments:flag POST":                       "403 303 303 409 303 303 303",
+    "comments:hide POST":                       "403 403 403 403 403 422 422",
+    "comments:restore POST":                    "403 403 403 403 403 409 409",
+    "answers:together POST":                    "login 403 403 403 403 422 422",
+    "answers:answer POST":                      "login 403 403 403 403 409 409",
+    "answers:detach POST":                      "login 403 403 403 403 409 409",
+    "proposals:create POST":                    "login 422 422 422 422 422 422",
+    "proposals:enter POST":                     "login 403 403 403 403 422 422",
+    "proposals:vote POST":                      "login 422 422 422 422 422 422",
+    "proposals:withdraw POST":                  "login 403 403 403 303 403 403",
+    "proposals:comment POST":                   "422 422 422 422 422 422 422",
+    "cosign:sign POST":                         "403 422 422 422 422 422 422",
+    "cosign:withdraw POST":                     "403 422 422 422 422 422 422",
+    "entries:create POST":                      "login 403 403 403 403 422 422",
+    "records:publish POST":                     "login 403 403 403 403 409 409",
+    "accounts:logout POST":                     "303 303 303 303 303 303 303",
+}  # fmt: skip
+
+
+def outcome(response) -> str:
+    if response.status_code == 303 and urlsplit(response.headers["location"]).path == "/login":
+        return "login"
+    return str(response.status_code)
+
+
+def walk(app, world) -> tuple[dict[tuple[str, str], list[str]], list[str]]:
+    """Each (route, method) as each role, in a fixed order: every GET first, then the POSTs, logging out last."""
+    routes = [r for r in every_route(app.routes) if r.name != "static"]
+    requests = [(r, m) for m in ("GET", "POST") for r in routes if m in (r.methods or ())]
+    requests.sort(key=lambda rm: rm[0].name == "accounts:logout")
+    observed: dict[tuple[str, str], list[str]] = {}
+    cacheable_personal: list[str] = []
+    with ExitStack() as stack:
+        clients = {}
+        for role in ROLES:
+            client = stack.enter_context(Client(app, base_url="http://testserver"))
+            client.cookies.set("consult_lang", "en")
+            if role != "visitor":
+                client.login(world.users[role].email)
+            clients[role] = client
+        for route, method in requests:
+            url = path_of(world, route)
+            row = observed.setdefault((route.name, method), [])
+            for role in ROLES:
+                client = clients[role]
+                if method == "GET":
+                    response = client.get(url, follow_redirects=False)
+                else:
+                    response = client.submit(url, {}, follow_redirects=False)
+                row.append(outcome(response))
+                html = response.headers.get("content-type", "").startswith("text/html")
+                if role != "visitor" and html and response.headers.get("cache-control") != "no-store":
+                    cacheable_personal.append(f"{method} {route.name} as {role}")
+    return observed, cacheable_personal
+
+
+def test_every_route_answers_every_role_as_the_table_says(app, db, settings, mailbox):
+    world = build_world(db, settings)
+    observed, cacheable_personal = walk(app, world)
+    table = {f"{name} {method}": " ".join(row) for (name, method), row in observed.items()}
+    if os.environ.get("CONSULT_PRINT_MATRIX"):
+        for key, row in table.items():
+            print(f'    "{key}":'.ljust(48) + f'"{row}",')
+    assert set(table) == set(EXPECTED), "a route was added or removed: say in EXPECTED who may use it"
+    wrong = {key: f"{table[key]}  (expected {EXPECTED[key]})" for key in table if table[key] != EXPECTED[key]}
+    assert wrong == {}
+    assert cacheable_personal == [], "a page made for a signed-in person must carry Cache-Control: no-store"
+    assert len(observed) * len(ROLES) >= 500  # the size of the matrix: (route, method) pairs × roles
+
+
+def test_no_route_takes_a_number_without_the_bounded_id_convertor(app):
+    numeric = {
+        f"{route.name}:{name}"
+        for route in every_route(app.routes)
+        for name, convertor in route.param_convertors.items()
+        if not isinstance(convertor, (IdConvertor, StringConvertor, PathConvertor))
+    }
+    assert numeric == set(), "use {name:id}: a plain {name:int} takes numbers no column can hold"

@@ -1,0 +1,129 @@
+"""One small world with every role and something behind every route, shared by the route matrix and the fuzz test.
+
+The seven roles of the issue: a visitor, a resident (an account, no organisation), a plain member of an NGO, the
+admin of another NGO, the NGO's admin, an official of the consulting municipality, and a platform admin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from itsdangerous import URLSafeTimedSerializer
+from sqlmodel import Session, select
+from starlette.routing import Mount, Route
+
+from consult.cosign.actions import CosignInput, cosign_contribution, load_contribution
+from consult.models import CoSignature, Invitation, JoinRequest, LedgerEvent, Membership, User
+from consult.proposals.votes import cast_vote
+from tests.factories import (
+    add_member,
+    make_admin,
+    make_comment,
+    make_consultation,
+    make_official,
+    make_organisation,
+    make_proposal,
+    make_user,
+    principal,
+)
+
+ROLES = ("visitor", "resident", "member", "admin_elsewhere", "ngo_admin", "official", "platform_admin")
+
+
+@dataclass
+class World:
+    users: dict[str, User]
+    params: dict[str, object]  # a real value for each path parameter name
+    slugs: dict[str, str]  # the slug a route prefix means: consultation, organisation, municipality
+
+
+def build_world(db: Session, settings) -> World:
+    ngo_admin = make_user(db, email="ngo.admin@example.pl", display_name="Ewa Nowak")
+    ngo = make_organisation(db, admin=ngo_admin, name="Stowarzyszenie Razem", verified=True)
+    member = make_user(db, email="member@example.pl", display_name="Marek Zieliński")
+    membership = add_member(db, ngo, member)
+    admin_elsewhere = make_user(db, email="admin@elsewhere.pl", display_name="Jan Obok")
+    other = make_organisation(db, admin=admin_elsewhere, name="Fundacja Obok", verified=True)
+    official, municipality = make_official(db, email="official@gmina.example.pl")
+    consultation = make_consultation(db, official=official, municipality=municipality)
+    comment = make_comment(db, consultation, author=ngo_admin, organisation=ngo)
+    reply = make_comment(db, consultation, author=admin_elsewhere, organisation=other, parent=comment)
+    proposal = make_proposal(db, consultation, author=ngo_admin, organisation=ngo)
+    contribution = load_contribution(db, "comment", comment.id)
+    cosign_contribution(db, principal(db, admin_elsewhere), contribution, CosignInput(organisation_id=other.id))
+    cast_vote(db, principal(db, admin_elsewhere), proposal, other.id, "for")
+    resident = make_user(db, email="resident@example.pl", display_name="Zofia Mieszkanka")
+    applicant = make_user(db, email="applicant@example.pl")
+    invitation = Invitation(organisation_id=ngo.id, email=resident.email, invited_by_id=ngo_admin.id)
+    join_request = JoinRequest(organisation_id=ngo.id, user_id=applicant.id, message="Chcę pomagać.")
+    db.add_all([invitation, join_request])
+    db.commit()
+    token = URLSafeTimedSerializer(settings.secret_key, salt="consult.invitation").dumps({"inv": invitation.id})
+    users = {
+        "resident": resident,
+        "member": member,
+        "admin_elsewhere": admin_elsewhere,
+        "ngo_admin": ngo_admin,
+        "official": official,
+        "platform_admin": make_admin(db, email="platform@example.pl"),
+    }
+    seq = db.exec(
+        select(LedgerEvent.seq).where(LedgerEvent.action == "comment.submitted").order_by(LedgerEvent.seq)
+    ).first()
+    params = {
+        "comment_id": reply.id,  # not the NGO's own comment: withdrawing it would change what later routes see
+        "proposal_id": proposal.id,
+        "contribution_id": comment.id,
+        "kind": "comment",
+        "subject_id": comment.id,
+        "organisation_id": other.id,
+        "seq": seq,
+        "membership_id": membership.id,
+        "invitation_id": invitation.id,
+        "request_id": join_request.id,
+        "token": token,
+        "code": "en",
+        "key": _first_paragraph_key(db, consultation),
+    }
+    slugs = {
+        "consultations": consultation.slug,
+        "api": consultation.slug,
+        "organisations": ngo.slug,
+        "municipalities": municipality.slug,
+    }
+    assert db.exec(select(CoSignature)).first() is not None and db.get(Membership, membership.id) is not None
+    return World(users, params, slugs)
+
+
+def _first_paragraph_key(db: Session, consultation) -> str:
+    from consult.consultations.actions import current_version
+    from consult.models import Paragraph
+
+    version = current_version(db, consultation)
+    return db.exec(select(Paragraph.key).where(Paragraph.version_id == version.id).order_by(Paragraph.position)).first()
+
+
+def every_route(routes) -> list[Route]:
+    """Every endpoint of the application, read from its router (mounted apps other than static included)."""
+    found: list[Route] = []
+    for route in routes:
+        if isinstance(route, Mount):
+            found.extend(every_route(route.routes or []))
+        elif isinstance(route, Route):
+            found.append(route)
+    return found
+
+
+def path_of(world: World, route: Route, **overrides) -> str:
+    """The route's path with the world's values for its parameters (the slug by the route's first segment)."""
+    prefix = route.path.strip("/").split("/")[0]
+    values = {
+        name: overrides.get(name, world.slugs.get(prefix, world.slugs["organisations"]) if name == "slug" else None)
+        for name in route.param_convertors
+    }
+    for name in values:
+        if values[name] is None:
+            values[name] = world.params[name]
+    if route.name == "opinions:council":  # the municipality's page about its council
+        values["slug"] = overrides.get("slug", world.slugs["municipalities"])
+    return route.path_format.format(**values)
