@@ -67,12 +67,19 @@ def mailbox(smtp_server) -> Mailbox:
     return box
 
 
+def worker_schema() -> str | None:
+    """This test process's own PostgreSQL schema when pytest-xdist runs several: one per worker and per run, so
+    that two runs on one server at once (two engineers, or CI beside a developer) never share tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:8]
+    return f"consult_test_{run}_{worker}" if worker else None
+
+
 def worker_database_url(url: str) -> str:
     """The PostgreSQL URL of this test process: its own schema when pytest-xdist runs several processes at once."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if not worker:
+    schema = worker_schema()
+    if schema is None:
         return url
-    schema = f"consult_test_{worker}"
     admin = make_engine(url)
     with admin.begin() as conn:  # unreachable in CI: this fails the run, never skips
         conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
@@ -99,6 +106,11 @@ def pg_engine(pg_url):
     SQLModel.metadata.create_all(engine)
     yield engine
     engine.dispose()
+    if schema := worker_schema():
+        admin = make_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
 
 
 @pytest.fixture
