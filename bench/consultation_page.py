@@ -317,7 +317,8 @@ def serve(module: str, env: dict[str, str], probe: str, workers: int, stock: boo
     proc = subprocess.Popen(
         command,
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        # BASE_URL at this port: the page cache keeps only pages asked for at the site's own address
+        env={**os.environ, "PYTHONPATH": str(ROOT), "BASE_URL": f"http://{HOST}:{port}", **env},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: the workers are stopped with it
@@ -435,6 +436,12 @@ def login(port: int, email: str = MEMBER_EMAIL) -> str:
         cookie = COOKIE_RE.search(response.getheader("set-cookie") or "")
         if response.status != 303 or not cookie:
             raise RuntimeError(f"logging in as {email} answered {response.status}")
+        # Follow the redirect as a browser does: it shows the "you are logged in" banner once and the session cookie
+        # it sets has the banner taken out. Reusing the log-in answer's cookie would show the banner on every request.
+        conn.request("GET", response.getheader("location") or "/", headers={"Cookie": cookie.group(1)})
+        response = conn.getresponse()
+        response.read()
+        cookie = COOKIE_RE.search(response.getheader("set-cookie") or "") or cookie
         return cookie.group(1)
     finally:
         conn.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,14 +20,19 @@ from consult.accounts.views import routes as account_routes
 from consult.answers.views import routes as answer_routes
 from consult.comments.permalink import routes as permalink_routes
 from consult.comments.views import routes as comment_routes
+from consult.consultations.change_views import routes as change_routes
 from consult.consultations.version_views import routes as version_routes
 from consult.consultations.views import routes as consultation_routes
 from consult.context import AuthMiddleware, LocaleMiddleware
 from consult.cosign.views import routes as cosign_routes
 from consult.db import DBSessionMiddleware, make_engine
+from consult.desk.views import routes as desk_routes
 from consult.entries.views import routes as entry_routes
 from consult.feeds.views import routes as feed_routes
 from consult.guards import HeadAsGetMiddleware, RefuseOutOfRangeMiddleware, allowed_hosts
+from consult.health import HEALTH_PATH, HealthCheckMiddleware
+from consult.logs import REQUEST_ID_HEADER, RequestLogMiddleware, configure_logging
+from consult.me.views import routes as me_routes
 from consult.municipalities.views import routes as municipality_routes
 from consult.opinions.views import routes as opinion_routes
 from consult.organisations.views import routes as organisation_routes
@@ -44,7 +48,6 @@ from consult.web import is_fragment_request, make_templates, see_other
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 ERROR_PAGES = {400, 403, 404, 405, 409, 413, 422, 429}
-log = logging.getLogger("consult")
 # Pages that carry a token or what one person typed: never kept by a cache, even for a reader not signed in.
 PRIVATE_ROUTES = frozenset(
     {"accounts:login", "accounts:register", "accounts:forgot", "accounts:reset", "accounts:confirm",
@@ -81,8 +84,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error", exc_info=exc)
+    # Logged with its traceback and request id by RequestLogMiddleware, which the exception passed on its way here.
     response = error_page(request, 500)
+    response.headers[REQUEST_ID_HEADER] = getattr(request.state, "request_id", "")
     add_security_headers(response.headers, request.app.state.settings.https)
     response.headers["Cache-Control"] = "no-store"  # sent outside NoStoreMiddleware, and may name the reader
     return response
@@ -93,6 +97,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings.refuse_public_key()
     engine = make_engine(settings.database_url)
     middleware = [
+        Middleware(RequestLogMiddleware, trusted_proxies=settings.trusted_proxies, quiet_paths=(HEALTH_PATH,)),
+        Middleware(HealthCheckMiddleware, engine=engine),  # a load balancer's probe: before the host check
         Middleware(HeadAsGetMiddleware),
         # The client address (log-in throttle, rate limits) comes from X-Forwarded-For only via TRUSTED_PROXIES.
         Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies),
@@ -117,8 +123,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         *page_routes,
         *account_routes,
+        *me_routes,
         *organisation_routes,
         *consultation_routes,
+        *change_routes,
+        *desk_routes,
         *version_routes,
         *opinion_routes,
         *comment_routes,
@@ -151,6 +160,7 @@ def __getattr__(name: str) -> Starlette:
     """`consult.app:app`, built on first use so importing the module needs no environment."""
     if name == "app":
         global app
+        configure_logging()  # served by a server (uvicorn, gunicorn), not by a test
         app = create_app()
         return app
     raise AttributeError(name)

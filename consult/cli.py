@@ -1,4 +1,4 @@
-"""python -m consult serve | migrate | demo | createadmin | verify | worker"""
+"""python -m consult serve | migrate | demo | createadmin | verify | reindex | worker | backup | restore"""
 
 from __future__ import annotations
 
@@ -60,14 +60,33 @@ def _store_record_snapshots(settings: Settings) -> None:
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+    from consult.server import serve, workers_from_environment
 
     try:
         settings.refuse_public_key(args.host)
     except UnsafeToServe as refusal:
         sys.exit(str(refusal))
-    proxies = settings.trusted_proxies  # the same list the application believes (create_app)
-    uvicorn.run("consult.app:app", host=args.host, port=args.port, proxy_headers=True, forwarded_allow_ips=proxies)
+    serve(settings, args.host, args.port, args.workers or workers_from_environment())
+    return 0
+
+
+def _backup(settings: Settings, args: argparse.Namespace) -> int:
+    from consult.backup import BackupError, backup, restore
+
+    began = time.perf_counter()
+    try:
+        if args.command == "backup":
+            backup(settings.database_url, args.file)
+        else:
+            restore(settings.database_url, args.file, force=args.force)
+    except BackupError as error:
+        print(f"{args.command} failed: {error}", file=sys.stderr)
+        return 1
+    done = "backed up to" if args.command == "backup" else "restored from"
+    size = args.file.stat().st_size / 1_000_000
+    print(f"{done} {args.file} ({size:.1f} MB) in {time.perf_counter() - began:.1f} s")
+    if args.command == "restore":
+        print("now run `python -m consult migrate` and `verify`, and restart the web processes and the worker")
     return 0
 
 
@@ -155,8 +174,10 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     """Send the outbox and run the due jobs (a record's PDF), every --interval seconds; --once does each once."""
     from consult.db import make_engine, session_scope, writing
     from consult.jobs import run_due_jobs
+    from consult.logs import configure_logging
     from consult.mail import deliver_pending
 
+    configure_logging()  # JSON lines, as the web processes write them
     token = writing.set(True)  # SQLite: the worker's transactions take the write lock at once (db.py says why)
     engine = make_engine(settings.database_url)
     try:
@@ -178,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="serve the application")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=0, help="worker processes (default: $WEB_CONCURRENCY or 1)")
     sub.add_parser("migrate", help="bring the database to the latest schema")
     sub.add_parser("demo", help="load the demo data (idempotent)")
     admin = sub.add_parser("createadmin", help="create a platform admin")
@@ -189,6 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     worker = sub.add_parser("worker", help="send the outbox and run due jobs (record PDFs)")
     worker.add_argument("--once", action="store_true")
     worker.add_argument("--interval", type=float, default=10.0)
+    backup = sub.add_parser("backup", help="copy the whole database into FILE (SQLite online backup, or pg_dump)")
+    backup.add_argument("file", type=Path)
+    restore = sub.add_parser("restore", help="load FILE made by backup into an empty database")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--force", action="store_true", help="replace a database that holds data")
     args = parser.parse_args(argv)
     settings = Settings()
     if args.command == "migrate":
@@ -202,5 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         "verify": _verify,
         "reindex": _reindex,
         "worker": _worker,
+        "backup": _backup,
+        "restore": _backup,
     }
     return handler[args.command](settings, args)

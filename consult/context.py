@@ -36,6 +36,8 @@ class AuthMiddleware:
             sid = scope["session"].get("sid")
             state["user"] = load_principal(state["db"], sid) if sid else None
             state["db"].commit()  # end the read: no transaction stays open while the handler awaits
+            # Read once now: after a handler's rollback the user row is expired and its session may be gone.
+            state["user_id"] = state["user"].id if state["user"] is not None else None
             if sid and state["user"] is None:
                 scope["session"].pop("sid", None)  # ended elsewhere (log-out, password reset)
         await self.app(scope, receive, send)

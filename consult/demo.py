@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session, select
 
 from consult.accounts.actions import RegisterInput, get_user_by_email, register_user
-from consult.demo_last_year import load_last_year
-from consult.models import Membership, Organisation, User, utcnow
+from consult.demo_last_year import OPENS, load_last_year
+from consult.models import Membership, Organisation, User, clock_at, utcnow
 from consult.organisations import actions as orgs
 from consult.permissions import Principal
 
 DEMO_PASSWORD = "demo-haslo-2026"
+JOINED = OPENS - timedelta(days=40)  # when the demo's people and organisations joined: late August 2025
 DOMAIN = "wierzbno.example"
 
 PEOPLE = [
@@ -114,7 +117,24 @@ def _user(session: Session, email: str, name: str, is_admin: bool) -> User:
 
 
 def load_demo(session: Session) -> list[tuple[str, str]]:
-    """Create what is missing; return the demo log-ins with what each can do."""
+    """Create what is missing; return the demo log-ins with what each can do.
+
+    In the order it happened, so every time shown and every time in the ledger reads in order: the people and the
+    organisations joined the platform last summer, last autumn's consultation ran on its dates, this year's runs now.
+    """
+    with clock_at(JOINED):
+        users = _people_and_organisations(session)
+    gmina = session.exec(select(Organisation).where(Organisation.kind == "municipality")).first()
+    if gmina:
+        load_last_year(session, users, gmina, lambda user: _principal(session, user), DOMAIN)
+        _demo_consultation(session, users, gmina)
+        _demo_proposals(session, users)
+        _demo_cosign_and_entry(session, users)
+    return LOG_INS
+
+
+def _people_and_organisations(session: Session) -> dict[str, User]:
+    """The demo's people, its organisations (verified), the official in the municipality, and its council."""
     users = {email: _user(session, email, name, admin) for email, name, admin in PEOPLE}
     admin = users[f"admin@{DOMAIN}"]
     for creator_email, profile in ORGANISATIONS:
@@ -135,20 +155,19 @@ def load_demo(session: Session) -> list[tuple[str, str]]:
         orgs.accept_invitation(session, _principal(session, official), invitation.id)
     if gmina:
         _demo_council(session, users, gmina)
-        _demo_consultation(session, users, gmina)
-        _demo_proposals(session, users)
-        _demo_cosign_and_entry(session, users)
-        load_last_year(session, users, gmina, lambda user: _principal(session, user), DOMAIN)
-    return [
-        (f"urzednik@{DOMAIN}", "urzędniczka Gminy Wierzbno (official)"),
-        (f"admin@{DOMAIN}", "administrator platformy (platform admin)"),
-        (f"klub@{DOMAIN}", "LKS „Orzeł” Wierzbno (admin)"),
-        (f"kgw@{DOMAIN}", "KGW w Olszance (admin)"),
-        (f"osp@{DOMAIN}", "OSP w Wierzbnie (admin)"),
-        (f"seniorzy@{DOMAIN}", "Stowarzyszenie Seniorów „Złota Jesień” (admin)"),
-        (f"fundacja@{DOMAIN}", "Fundacja Kultury „Most” (admin)"),
-        (f"mieszkanka@{DOMAIN}", "mieszkanka bez organizacji (resident)"),
-    ]
+    return users
+
+
+LOG_INS = [
+    (f"urzednik@{DOMAIN}", "urzędniczka Gminy Wierzbno (official)"),
+    (f"admin@{DOMAIN}", "administrator platformy (platform admin)"),
+    (f"klub@{DOMAIN}", "LKS „Orzeł” Wierzbno (admin)"),
+    (f"kgw@{DOMAIN}", "KGW w Olszance (admin)"),
+    (f"osp@{DOMAIN}", "OSP w Wierzbnie (admin)"),
+    (f"seniorzy@{DOMAIN}", "Stowarzyszenie Seniorów „Złota Jesień” (admin)"),
+    (f"fundacja@{DOMAIN}", "Fundacja Kultury „Most” (admin)"),
+    (f"mieszkanka@{DOMAIN}", "mieszkanka bez organizacji (resident)"),
+]
 
 
 COUNCIL_NAME = "Rada Działalności Pożytku Publicznego Gminy Wierzbno"
@@ -231,8 +250,9 @@ def _demo_consultation(session: Session, users: dict[str, User], gmina: Organisa
         closes_at=now + timedelta(days=18),
         document=(Path(__file__).parent / "demo_data" / "program-wspolpracy-2027.md").read_text(encoding="utf-8"),
     )
-    consultation = consultations.create_consultation(session, _principal(session, official), data)
-    consultations.publish_consultation(session, _principal(session, official), consultation)
+    with clock_at(now - timedelta(days=4)):  # published the day before it opened
+        consultation = consultations.create_consultation(session, _principal(session, official), data)
+        consultations.publish_consultation(session, _principal(session, official), consultation)
     version = consultations.current_version(session, consultation)
     paragraphs = {p.label: p for _s, ps in consultations.document_of(session, version).sections for p in ps}
     municipality = session.get(Organisation, consultation.organisation_id)

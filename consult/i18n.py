@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from contextvars import ContextVar
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -80,6 +80,15 @@ def format_when(value: datetime | None, zone: str = "Europe/Warsaw", style: str 
     if locale == "pl":
         return f"{day} r., godz. {local:%H:%M}"
     return f"{day}, {local:%H:%M}"
+
+
+def machine_time(value: datetime | date | None) -> str:
+    """The value of a `datetime` attribute: UTC to the second (HTML allows at most three digits of a fraction)."""
+    if value is None:
+        return ""
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def time_left(until: datetime, now: datetime | None = None) -> str:

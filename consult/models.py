@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint, false
@@ -16,8 +19,23 @@ SQLModel.metadata.naming_convention = {
 }
 
 
+_clock: ContextVar[datetime | None] = ContextVar("consult_clock", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC: the one clock of the domain (rows' times, the ledger's, a consultation's status)."""
+    return _clock.get() or datetime.now(UTC)
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """Run the actions inside at another time: the demo replays last year's consultation on its own dates, so
+    everything it stores and appends to the ledger carries them (tests use it too)."""
+    token = _clock.set(moment)
+    try:
+        yield
+    finally:
+        _clock.reset(token)
 
 
 ORGANISATION_KINDS = ("municipality", "ngo", "informal", "other")
@@ -171,6 +189,38 @@ class Consultation(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)
     published_at: datetime | None = None  # None: a draft only its municipality's officials see
+    # Cancelled by the municipality after publishing: closed to contributions, shown with its reason.
+    cancelled_at: datetime | None = None
+    cancel_reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+
+CHANGE_KINDS = ("corrected", "rescheduled", "extended", "cancelled")
+
+
+class ConsultationChange(SQLModel, table=True):
+    """A change to a published consultation (its details, dates or cancellation), shown publicly with its reason."""
+
+    __tablename__ = "consultation_change"
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=20)  # corrected | rescheduled | extended | cancelled
+    # JSON [[field, old, new], ...] of what changed
+    changes: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    changed_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PendingUpload(SQLModel, table=True):
+    """A Word file uploaded with a form that failed, kept (for a day) so the official need not choose it again."""
+
+    __tablename__ = "pending_upload"
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    filename: str = Field(max_length=255)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class DocumentVersion(SQLModel, table=True):
@@ -249,6 +299,10 @@ class Comment(SQLModel, table=True):
     reply_count: int = 0  # all descendants, for "more replies"
     channel: str = Field(default="platform", max_length=20, sa_column_kwargs={"server_default": "platform"})
     received_at: datetime | None = None  # for an entry received on paper, by e-mail or at a meeting
+    # An entry from a person or group without an account: the name is shown as the author, the address never.
+    sender_name: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    sender_address: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
+    sender_salt: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})  # of its commitment
     created_at: datetime = Field(default_factory=utcnow, index=True)
     edited_at: datetime | None = None
 

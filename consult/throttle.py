@@ -36,6 +36,7 @@ LIMITS: dict[str, tuple[Limit, ...]] = {
     "invitation.send": (Limit(20, HOUR), Limit(100, DAY)),  # per inviting person, and per organisation
     "proposal.submit": (Limit(25, HOUR), Limit(100, DAY)),  # per person
     "vote.cast": (Limit(100, HOUR), Limit(500, DAY)),  # per person: a change of vote counts as a vote
+    "receipt.mail": (Limit(30, HOUR), Limit(100, DAY)),  # per person; past it the receipt is on the page only
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,12 @@ HTMX_INTEGRITY = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GB
 
 def _context(request: Request) -> dict[str, Any]:
     state = request.state
+    english = i18n.current_locale.get() != "pl"
     return {
+        # The documents, comments and proposals are written in Polish: marked so when the interface is not, and the
+        # interface's own words inside such a region marked back (a screen reader then reads each in its language).
+        "content_lang": Markup(' lang="pl"') if english else Markup(""),
+        "interface_lang": Markup(f' lang="{i18n.current_locale.get()}"') if english else Markup(""),
         "current_user": getattr(state, "user", None),
         "csrf_token": request.scope.get("session", {}).get("csrf", ""),
         "locale": i18n.current_locale.get(),
@@ -61,6 +67,16 @@ def url_for(context: dict[str, Any], name: str, /, **path_params: Any) -> URL:
     raise NoMatchFound(name, path_params)
 
 
+def heading_level(request: Request, default: int) -> int:
+    """The level of a fragment's first heading: the ?heading= its htmx request carries (a thread, a form, set where
+    the fragment goes, so the page's headings never skip a level), else the default; always 2 to 6."""
+    try:
+        level = int(request.query_params.get("heading", default))
+    except ValueError:
+        return default
+    return min(max(level, 2), 6)
+
+
 def make_templates(time_zone: str, auto_reload: bool = True) -> Jinja2Templates:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
@@ -72,6 +88,8 @@ def make_templates(time_zone: str, auto_reload: bool = True) -> Jinja2Templates:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
     env.filters["when"] = lambda value, style="long": i18n.format_when(value, time_zone, style)
     env.filters["markdown"] = lambda text: Markup(render_markdown(text or ""))
+    env.filters["datetime_attr"] = i18n.machine_time  # <time datetime="{{ x | datetime_attr }}">
+    env.filters["isotime"] = lambda text: datetime.fromisoformat(text) if text else None
     env.globals.update(
         kind_label=labels.kind_label,
         field_label=labels.field_label,
@@ -80,11 +98,13 @@ def make_templates(time_zone: str, auto_reload: bool = True) -> Jinja2Templates:
         role_options=labels.role_options,
         descendants=descendants,
         status_label=labels.status_label,
+        form_field_label=labels.form_field_label,
         participation_options=labels.participation_options,
         participation_label=labels.participation_label,
         municipality_options=labels.municipality_options,
         can=can,
         time_left=i18n.time_left,
+        heading_level=heading_level,
     )
     templates = Jinja2Templates(env=env, context_processors=[_context])
     env.globals["url_for"] = url_for  # after Jinja2Templates, which installs its own
@@ -141,10 +161,13 @@ def flash(request: Request, message: str) -> None:
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
-    """Only local paths, so a link cannot send the user to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """Only local paths, so a link cannot send the user to another site (browsers drop tabs and line breaks from an
+    address, so "/<tab>/evil.example" would read as "//evil.example": no control characters either)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return default
+    return target
 
 
 def send_mail_after(request: Request, response: Response) -> Response:

@@ -123,7 +123,8 @@ def test_paragraph_form_offers_the_current_wording_and_the_members_organisation(
 
     assert response.status_code == 200
     form = page(response).one(f"#thread-{paragraph.key}-form form")
-    assert form.get("action") == f"/consultations/{consultation.slug}/comments"
+    # without JavaScript a refused comment comes back scrolled to its form (the fragment of the address posted to)
+    assert form.get("action") == f"/consultations/{consultation.slug}/comments#thread-{paragraph.key}-form"
     assert field(form, "current_wording") == " ".join(paragraph.text.split())
     assert field(form, "paragraph") == paragraph.key
     assert field(form, "organisation_id") == str(organisation.id)
@@ -860,3 +861,17 @@ def test_general_discussion_pages_twenty_comments_at_a_time(client, db):
     assert second_htmx.template.name == "comments/_thread.html" and "<html" not in second_htmx.text
     assert shown(third) == ids(comments[40:])
     assert third.select("nav.pagination a[rel=next]") == []
+
+
+def test_a_resident_is_not_offered_reply_in_an_organisations_only_consultation_and_is_told_why(client, db):
+    consultation = make_consultation(db)  # verified organisations only
+    comment = make_comment(db, consultation)
+    signed_in(client, make_user(db, display_name="Anna Mieszkanka"))
+    html = page(client.get(f"/consultations/{consultation.slug}"))
+    actions_of = [a.text for a in html.select(f"#comment-{comment.id} .comment-actions a")]
+    assert "Reply" not in actions_of
+    assert "Only members of verified organisations comment" in html.one("#thread-general-form").text
+    assert not html.select("#thread-general-form form")
+    reply_page = page(client.get(f"/comments/{comment.id}/reply"))  # the address typed by hand: the reason, no form
+    assert "Only members of verified organisations comment" in reply_page.one(f"#comment-{comment.id}-reply-form").text
+    assert not reply_page.select(f"#comment-{comment.id}-reply-form form")

@@ -141,7 +141,7 @@ def test_create_from_markdown_saves_a_draft_and_shows_its_preview(client, db, of
     assert preview.status_code == 200 and preview.template.name == "consultations/detail.html"
     html = page(preview)
     assert html.one("#draft-title").text == "Preview of a draft"
-    assert html.one("form[action=/consultations/program-wspolpracy-2027/publish] button")
+    assert html.one("a[href=/consultations/program-wspolpracy-2027/publish]").text == "Check and publish"
     assert len(html.select("nav.toc li")) == 12 + 1  # the sections and the general discussion
     consultation = stored(db, "program-wspolpracy-2027")
     assert consultation.published_at is None

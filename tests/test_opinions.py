@@ -213,7 +213,7 @@ def test_council_members_see_the_draft_once_asked(client, db, gmina):
     assert response.status_code == 200
     assert page(response).one("#draft-title").text == "Preview of a draft"
     assert "your council was asked for its opinion" in page(response).one(".banner-warning").text
-    assert page(response).select("form[action=/consultations/szkic/publish]") == []
+    assert page(response).select("a[href=/consultations/szkic/publish]") == []
     signed_in(client, gmina.outsider)
     assert client.get("/consultations/szkic").status_code == 404
     client.cookies.clear()

@@ -12,12 +12,14 @@ from consult.proposals.votes import cast_vote
 from consult.receipts.actions import RECEIPTS_BY_SUBJECT, recomputed_hash
 from tests.factories import (
     add_member,
+    ledger_events,
     make_admin,
     make_comment,
     make_consultation,
     make_organisation,
     make_proposal,
     make_user,
+    paragraph_by_label,
     principal,
 )
 from tests.html import page, summary_list
@@ -136,3 +138,117 @@ def test_no_receipt_of_any_kind_is_shown_to_someone_signed_out(client, db, vote_
     response = client.get(f"/receipts/{kind}/{make[kind]()}", follow_redirects=False)
     assert response.status_code == 303
     assert client.get(response.headers["location"]).status_code == 404
+
+
+# --- the receipt a volunteer reads and prints, and the e-mail with it ----------------------------
+
+
+@pytest.fixture
+def kgw_comment(db):
+    """KGW Wierzbno's comment on § 6 ust. 1, by its admin Ewa, with the fields of the official form."""
+    consultation = make_consultation(db, title="Program współpracy Wierzbna na 2027 rok")
+    ewa = make_user(db, email="ewa.kgw@example.pl")
+    kgw = make_organisation(db, admin=ewa, verified=True, name="KGW Wierzbno")
+    paragraph = paragraph_by_label(db, consultation, "§ 6 ust. 1")
+    comment = make_comment(
+        db,
+        consultation,
+        author=ewa,
+        organisation=kgw,
+        paragraph=paragraph,
+        body="Dopisać warsztaty kulinarne dla seniorów.",
+        justification="Seniorzy pytają o nie od dwóch lat.",
+    )
+    return comment, ewa, consultation
+
+
+def test_the_receipt_shows_the_consultation_part_organisation_and_text_then_the_proof(db, client, kgw_comment):
+    comment, ewa, consultation = kgw_comment
+    client.login(ewa.email)
+    html = page(client.get(f"/receipts/comment/{comment.id}"))
+    facts = summary_list(html)
+    assert facts["Konsultacja"] == consultation.title
+    assert facts["Część dokumentu"] == "§ 6 ust. 1"
+    assert facts["W imieniu"] == "KGW Wierzbno"
+    assert " r., godz. " in facts["Otrzymano na serwerze"]  # the time written out in Polish
+    texts = [dd.text for dd in html.select("dl.receipt-texts dd")]
+    assert texts == ["Dopisać warsztaty kulinarne dla seniorów.", "Seniorzy pytają o nie od dwóch lat."]
+    assert html.one(".receipt-match").text.startswith("SHA-256 treści powyżej")
+    headings = [h.text for h in html.select("h2")]
+    assert headings.index("Dowód") > headings.index("Treść, jaka wpłynęła")  # the proof beneath
+    link = html.one(".receipt-links a").get("href")
+    assert link == f"/comments/{comment.id}"
+
+
+def test_the_receipt_of_an_edited_comment_keeps_the_text_as_first_received(db, client, kgw_comment):
+    from consult.comments.actions import CommentInput, edit_comment
+    from consult.consultations.actions import gate_for
+    from consult.models import Organisation
+
+    comment, ewa, consultation = kgw_comment
+    municipality = db.get(Organisation, consultation.organisation_id)
+    data = CommentInput(body="Zupełnie inna treść.", organisation_id=comment.organisation_id)
+    edit_comment(db, principal(db, ewa), comment, gate_for(consultation, municipality), data)
+    client.login(ewa.email)
+    seq = min(e.seq for e in ledger_events(db, "comment.submitted") if e.subject_id == str(comment.id))
+    html = page(client.get(f"/receipts/{seq}"))
+    assert html.select("dl.receipt-texts dd")[0].text == "Dopisać warsztaty kulinarne dla seniorów."
+
+
+def test_the_receipt_has_a_print_stylesheet_that_drops_the_navigation(client):
+    css = client.get("/static/css/consult.css").text
+    print_rules = " ".join(block for block in css.split("@media print")[1:])
+    assert ".site-header" in print_rules and ".receipt-links" in print_rules
+
+
+def test_posting_a_comment_mails_its_author_the_receipt(db, client, mailbox):
+    consultation = make_consultation(db, title="Program współpracy Wierzbna na 2027 rok")
+    ewa = make_user(db, email="ewa.mail@example.pl")
+    kgw = make_organisation(db, admin=ewa, verified=True, name="KGW Wierzbno")
+    client.login(ewa.email)
+    posted = client.submit(
+        f"/consultations/{consultation.slug}/comments",
+        {"paragraph": "", "organisation_id": str(kgw.id), "body": "Prosimy o spotkanie konsultacyjne."},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303
+    message = mailbox.last_to("ewa.mail@example.pl")
+    text = message.get_content()
+    assert message["Subject"].startswith("Potwierdzenie nr ") and consultation.title in message["Subject"]
+    for expected in (consultation.title, "Cały dokument", "KGW Wierzbno", "Prosimy o spotkanie konsultacyjne."):
+        assert expected in text
+    assert " r., godz. " in text and "SHA-256" in text
+    receipt = client.get(mailbox.link_in(message).replace("http://testserver", ""))
+    assert receipt.status_code == 200 and "Prosimy o spotkanie konsultacyjne." in receipt.text
+
+
+def test_submitting_a_proposal_mails_its_author_the_receipt(db, client, mailbox):
+    consultation = make_consultation(db)
+    ewa = make_user(db, email="ewa.wniosek@example.pl")
+    kgw = make_organisation(db, admin=ewa, verified=True, name="KGW Wierzbno")
+    client.login(ewa.email)
+    response = client.submit(
+        f"/consultations/{consultation.slug}/proposals/new",
+        {"organisation_id": str(kgw.id), "title": "Dożynki gminne", "body": "Wsparcie organizacji dożynek."},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    text = mailbox.last_to("ewa.wniosek@example.pl").get_content()
+    assert "Dożynki gminne" in text and "KGW Wierzbno" in text
+
+
+def test_receipt_mails_past_their_limit_are_skipped_and_the_comment_still_stands(db, client, mailbox, monkeypatch):
+    from datetime import timedelta
+
+    from consult import throttle
+
+    monkeypatch.setitem(throttle.LIMITS, "receipt.mail", (throttle.Limit(1, timedelta(hours=1)),))
+    consultation = make_consultation(db)
+    ewa = make_user(db, email="ewa.limit@example.pl")
+    ngo = make_organisation(db, admin=ewa, verified=True)
+    client.login(ewa.email)
+    for body in ("Pierwsza uwaga.", "Druga uwaga."):
+        data = {"paragraph": "", "organisation_id": str(ngo.id), "body": body}
+        assert client.submit(f"/consultations/{consultation.slug}/comments", data).status_code == 200
+    assert len([m for m in mailbox.messages if m["To"] == "ewa.limit@example.pl"]) == 1
+    assert "Druga uwaga." in client.get(f"/consultations/{consultation.slug}").text

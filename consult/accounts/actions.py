@@ -136,15 +136,17 @@ def load_principal(session: Session, session_id: str):
     """The user of a server-side session with their roles, or None."""
     from consult.permissions import Principal
 
-    user = session.exec(
-        select(User)
+    # One query, user and roles together: every signed-in request pays for it (a round trip less on PostgreSQL).
+    rows = session.exec(
+        select(User, Membership.organisation_id, Membership.role)
         .join(AuthSession, AuthSession.user_id == User.id)
+        .outerjoin(Membership, col(Membership.user_id) == User.id)
         .where(AuthSession.id == session_id, AuthSession.created_at >= utcnow() - SESSION_MAX_AGE)
-    ).first()
-    if user is None:
+    ).all()
+    if not rows:
         return None
-    rows = session.exec(select(Membership.organisation_id, Membership.role).where(Membership.user_id == user.id)).all()
-    return Principal(user=user, roles={org_id: role for org_id, role in rows})
+    roles = {org_id: role for _user, org_id, role in rows if org_id is not None}
+    return Principal(user=rows[0][0], roles=roles)
 
 
 # --- actions ------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ async def confirm(request: Request):
 
 
 async def login(request: Request):
-    next_url = safe_next(request.query_params.get("next"))
+    next_url = safe_next(request.query_params.get("next"), request.url_for("me:index").path)  # by default: my page
     if request.method == "GET":
         return render(request, "accounts/login.html", {"form": empty_form(), "next": next_url})
     form = await parse_form(request, actions.LoginInput)

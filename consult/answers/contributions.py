@@ -33,6 +33,8 @@ from consult.models import (
     Thread,
     User,
 )
+from consult.records.build import co_signers_of
+from consult.records.discussion import proposal_discussions, replies_of
 
 KINDS = ("comment", "proposal")
 PER_PAGE = 50
@@ -103,7 +105,10 @@ class Contribution:
     received_at: datetime | None
     status: str
     created_at: datetime
+    sender_name: str = ""  # a person or group without an account, for an entry an official made
     answer: AnswerView | None = None
+    co_signers: list[str] = field(default_factory=list)  # organisations' names
+    replies: list[dict] = field(default_factory=list)  # a comment's replies or a proposal's discussion, as recorded
 
     @property
     def ref(self) -> Ref:
@@ -153,7 +158,8 @@ class Review:
     page: int
     pages: int
     progress: Progress
-    paragraphs: list[tuple[str, str]] = field(default_factory=list)  # (key, label)
+    paragraphs: list[tuple[str, str]] = field(default_factory=list)  # (key, label) of those with contributions
+    general: bool = False  # whether any contribution is on the whole document
     organisations: list[tuple[str, str]] = field(default_factory=list)  # (slug, name)
 
 
@@ -171,7 +177,7 @@ def _contributions_query(consultation: Consultation, f: ContributionFilter, refs
         select(
             literal_column("'comment'", String).label("kind"), Comment.id, col(Thread.owner_id).label("place"),
             Comment.organisation_id, Comment.author_id, empty.label("title"),
-            *(getattr(Comment, name) for name in WORDING + SHARED),
+            *(getattr(Comment, name) for name in WORDING + SHARED), Comment.sender_name,
         )
         .join(Thread, col(Thread.id) == Comment.thread_id)
         .where(
@@ -183,6 +189,7 @@ def _contributions_query(consultation: Consultation, f: ContributionFilter, refs
     proposals = select(
         literal_column("'proposal'", String), Proposal.id, Proposal.paragraph_key, Proposal.organisation_id,
         Proposal.author_id, Proposal.title, empty, empty, empty, *(getattr(Proposal, name) for name in SHARED),
+        empty,
     ).where(Proposal.consultation_id == consultation.id)  # fmt: skip
     if f.paragraph == GENERAL:
         comments = comments.where(Thread.owner_kind == "consultation")
@@ -273,7 +280,7 @@ def contributions(
     if labels is None:
         labels = paragraph_labels(session, consultation) if rows else {}
     answers = answers_by_id(session, {r.answer_id for r in rows if r.answer_id is not None})
-    return [
+    found = [
         Contribution(
             kind=r.kind,
             id=r.id,
@@ -284,10 +291,36 @@ def contributions(
             author=r.display_name or "",
             title=r.title,
             answer=answers.get(r.answer_id) if r.answer_id is not None else None,
+            sender_name=r.sender_name or "",
             **{name: getattr(r, name) for name in WORDING + SHARED},
         )
         for r in rows
     ]
+    _add_conversation(session, found)
+    return found
+
+
+def _add_conversation(session: Session, rows: list[Contribution]) -> None:
+    """Each contribution's co-signers and replies (a proposal's discussion), as the record will hold them."""
+    for kind, talk in (("comment", replies_of), ("proposal", proposal_discussions)):
+        ids = [r.id for r in rows if r.kind == kind]
+        if not ids:
+            continue
+        signers, replies = co_signers_of(session, kind, ids), talk(session, ids)
+        for row in (r for r in rows if r.kind == kind):
+            row.co_signers = [s["name"] for s in signers.get(row.id, [])]
+            row.replies = replies.get(row.id, [])
+
+
+def paragraph_choices(
+    session: Session, consultation: Consultation, labels: dict[str, str]
+) -> tuple[list[tuple[str, str]], bool]:
+    """The paragraphs that have contributions, in the document's order, and whether the whole document has any."""
+    u = _contributions_query(consultation, ContributionFilter())
+    keys = {
+        _place_key(consultation, kind, place) for kind, place in session.exec(select(u.c.kind, u.c.place).distinct())
+    }
+    return [(key, label) for key, label in labels.items() if key in keys], None in keys
 
 
 def get_contribution(session: Session, consultation: Consultation, ref: Ref) -> Contribution | None:
@@ -342,13 +375,15 @@ def review(session: Session, consultation: Consultation, filters: ContributionFi
     page = min(max(filters.page, 1), pages)
     labels = paragraph_labels(session, consultation)
     rows = contributions(session, consultation, filters, limit=PER_PAGE, offset=(page - 1) * PER_PAGE, labels=labels)
+    paragraphs, general = paragraph_choices(session, consultation, labels)
     return Review(
         rows=rows,
         matching=matching,
         page=page,
         pages=pages,
         progress=progress(session, consultation),
-        paragraphs=list(labels.items()),
+        paragraphs=paragraphs,
+        general=general,
         organisations=organisation_choices(session, consultation),
     )
 

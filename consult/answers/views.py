@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from urllib.parse import parse_qsl, urlencode
+from zoneinfo import ZoneInfo
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from consult.answers import actions
@@ -15,9 +16,12 @@ from consult.consultations.actions import is_frozen, status_of
 from consult.consultations.views import load_consultation
 from consult.forms import DomainError, Form, validate, values_of
 from consult.i18n import gettext, ngettext
-from consult.models import POSITIONS, Consultation, Organisation
+from consult.models import POSITIONS, Consultation, Organisation, utcnow
 from consult.organisations.views import require_user
 from consult.permissions import can
+from consult.records.build import record_numbers
+from consult.records.live import live_table, live_xlsx_chunks
+from consult.records.views import XLSX
 from consult.web import flash, is_fragment_request, page_number, render, see_other
 
 
@@ -77,6 +81,7 @@ def _common(request: Request, consultation: Consultation, municipality: Organisa
         "back": back,
         "selected": [],
         "with_together": False,
+        "numbers": record_numbers(request.state.db, consultation),  # as the record numbers them
     }
 
 
@@ -204,10 +209,24 @@ async def together(request: Request):
     return see_other(review_link(request, consultation, _back(values), f"consultation-{consultation.id}-contributions"))
 
 
+async def table_xlsx(request: Request):
+    """The table of comments as it stands (zestawienie uwag), numbered as the record will be; officials only."""
+    consultation, municipality = load_review(request)
+    if consultation.published_at is None:
+        raise HTTPException(404)
+    data = live_table(request.state.db, consultation, municipality)
+    request.state.db.commit()  # the workbook is written in a thread, with no transaction held (nothing was written)
+    today = utcnow().astimezone(ZoneInfo(request.app.state.settings.time_zone))
+    name = f"zestawienie-uwag-{consultation.slug}-{today:%Y-%m-%d}.xlsx"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return StreamingResponse(live_xlsx_chunks(data), media_type=XLSX, headers=headers)
+
+
 CONTRIBUTION = "/consultations/{slug}/contributions/{kind}/{contribution_id:id}"
 routes = [
     Route("/consultations/{slug}/review", review, name="answers:review"),
     Route("/consultations/{slug}/review/together", together, methods=["POST"], name="answers:together"),
+    Route("/consultations/{slug}/review/table.xlsx", table_xlsx, name="answers:xlsx"),
     Route(CONTRIBUTION + "/answer", answer, methods=["GET", "POST"], name="answers:answer"),
     Route(CONTRIBUTION + "/detach", detach, methods=["POST"], name="answers:detach"),
 ]

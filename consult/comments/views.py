@@ -14,6 +14,7 @@ from consult.i18n import gettext
 from consult.models import Comment, Thread
 from consult.organisations.actions import organisations_of
 from consult.permissions import can
+from consult.receipts.views import with_receipt_mail
 from consult.web import flash, is_fragment_request, page_number, render, see_other
 
 
@@ -94,7 +95,7 @@ def comment_response(
         return response
     if not is_fragment_request(request):
         flash(request, gettext("Your comment is posted."))
-        return see_other(location(request, ctx, new))
+        return _confirmed(request, ctx, new, see_other(location(request, ctx, new)))
     view = actions.get_comment_view(request.state.db, new.id)
     context = {
         "view": view,
@@ -104,7 +105,16 @@ def comment_response(
         "max_depth": actions.MAX_DISPLAY_DEPTH,
         "posted": True,
     }
-    return render(request, "comments/_posted.html", context, fragment="comments/_posted.html")
+    response = render(request, "comments/_posted.html", context, fragment="comments/_posted.html")
+    return _confirmed(request, ctx, new, response)
+
+
+def _confirmed(request: Request, ctx: ThreadContext, new: Comment, response: Response) -> Response:
+    """A comment on the document (not a reply, not a proposal's discussion) is mailed to its author with its
+    receipt: it is what the municipality answers in the record."""
+    if new.parent_id is not None or ctx.extra.get("proposal") is not None:
+        return response
+    return with_receipt_mail(request, "comment", new.id, response)
 
 
 def load_comment(request: Request) -> tuple[Comment, ThreadContext]:
@@ -158,7 +168,13 @@ async def reply(request: Request):
                 return render(
                     request,
                     "comments/_reply_posted.html",
-                    {"view": view, "parent": parent, "ctx": ctx, "max_depth": actions.MAX_DISPLAY_DEPTH},
+                    {
+                        "view": view,
+                        "parent": parent,
+                        "ctx": ctx,
+                        "max_depth": actions.MAX_DISPLAY_DEPTH,
+                        "speakers": speakers,
+                    },
                 )
     elif len(speakers) == 1:
         form.values["organisation_id"] = speakers[0][0]
@@ -301,6 +317,7 @@ async def replies(request: Request):
         "page": page,
         "pages": max((total + actions.REPLIES_PER_PAGE - 1) // actions.REPLIES_PER_PAGE, 1),
         "max_depth": actions.MAX_DISPLAY_DEPTH,
+        "speakers": speaker_options(request, ctx.gate),  # who may reply, and for whom
     }
     return render(request, "comments/replies.html", context, fragment="comments/_replies.html")
 

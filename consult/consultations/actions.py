@@ -41,11 +41,18 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def status_of(consultation: Consultation, now: datetime | None = None) -> str:
-    """scheduled, open or closed, from the clock on every call (no job decides it)."""
+    """scheduled, open or closed, from the clock on every call (no job decides it); a cancelled one is closed."""
     now = now or utcnow()
+    if consultation.cancelled_at is not None:
+        return "closed"
     if now < consultation.opens_at:
         return "scheduled"
     return "open" if now < consultation.closes_at else "closed"
+
+
+def shown_status(consultation: Consultation, now: datetime | None = None) -> str:
+    """The status pages show: status_of, or "cancelled" for a consultation the municipality cancelled."""
+    return "cancelled" if consultation.cancelled_at is not None else status_of(consultation, now)
 
 
 def parse_local(value: str, zone: str = "Europe/Warsaw") -> datetime:
@@ -147,12 +154,13 @@ def list_consultations(session: Session, f: ListFilter, now: datetime | None = N
         .join(Organisation, col(Organisation.id) == Consultation.organisation_id)
         .where(col(Consultation.published_at).is_not(None))
     )
+    running = col(Consultation.cancelled_at).is_(None)
     if f.status == "scheduled":
-        query = query.where(Consultation.opens_at > now)
+        query = query.where(Consultation.opens_at > now, running)
     elif f.status == "open":
-        query = query.where(Consultation.opens_at <= now, Consultation.closes_at > now)
+        query = query.where(Consultation.opens_at <= now, Consultation.closes_at > now, running)
     elif f.status == "closed":
-        query = query.where(Consultation.closes_at <= now)
+        query = query.where((Consultation.closes_at <= now) | ~running)
     if f.municipality:
         query = query.where(Organisation.slug == f.municipality)
     if f.q:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
@@ -13,7 +13,8 @@ from starlette.routing import Route
 
 from consult.comments import actions as comments
 from consult.comments.views import comment_response, thread_block
-from consult.consultations import actions
+from consult.consultations import actions, uploads
+from consult.consultations.changes import changes_of
 from consult.consultations.document import DocumentError, ParsedDocument, parse_docx, parse_text
 from consult.consultations.threads import thread_context
 from consult.forms import DomainError, Form, empty_form, validate, values_of
@@ -54,7 +55,7 @@ async def list_page(request: Request):
         "filter": f,
         "page_size": actions.PAGE_SIZE,
         "municipalities": actions.municipalities(request.state.db),
-        "status_of": actions.status_of,
+        "status_of": actions.shown_status,
         "records": record_hashes(request.state.db, [c.id for c, _m in rows]),
     }
     return render(request, "consultations/list.html", context, fragment="consultations/_results.html")
@@ -65,14 +66,29 @@ def _managed_municipalities(request: Request) -> list[Organisation]:
     return [o for o, _role in organisations_of(request.state.db, user.id) if can(user, "consultation.manage", o)]
 
 
-async def _read_consultation_form(request: Request) -> tuple[Form, ParsedDocument | None, str]:
-    """The form, the document read from the upload or else from the pasted text (in a thread), and its source."""
+@dataclass
+class Posted:
+    """The consultation form as sent: validated, its document read, and the Word file it carried (kept or new)."""
+
+    form: Form
+    parsed: ParsedDocument | None
+    source: str
+    docx: bytes | None = None
+    filename: str = ""
+    token: str = ""  # of the Word file kept from an earlier try
+
+
+async def _read_consultation_form(request: Request) -> Posted:
+    """The form, the document read from the upload (new, or kept from a failed try) or else from the pasted text (in
+    a thread), and its source."""
     form_data = await request.form()
     values = values_of(form_data)
     upload = form_data.get("docx")
     values.pop("docx", None)
-    parsed, source = None, "markdown"
-    form = validate(actions.ConsultationInput, values)
+    token = str(values.pop("upload_token", ""))
+    values.pop("upload_name", None)
+    posted = Posted(validate(actions.ConsultationInput, values), None, "markdown")
+    form = posted.form
     if upload is not None and getattr(upload, "filename", ""):
         data = await upload.read(MAX_DOCX_BYTES + 1)
         if len(data) > MAX_DOCX_BYTES:
@@ -80,10 +96,32 @@ async def _read_consultation_form(request: Request) -> tuple[Form, ParsedDocumen
         elif not upload.filename.lower().endswith(".docx"):
             form.errors["docx"] = gettext("Upload a Word document in .docx format.")
         else:
-            parsed, source = await _parsed(form, "docx", parse_docx, data), "docx"
+            posted.docx, posted.filename = data, upload.filename
+    elif token and not values.get("drop_upload"):
+        kept = uploads.kept_upload(request.state.db, request.state.user.id, token)
+        request.state.db.commit()  # no read transaction stays open while the file is read
+        if kept is not None:
+            posted.docx, posted.filename, posted.token = kept.content, kept.filename, token
+    if posted.docx is not None:
+        posted.parsed, posted.source = await _parsed(form, "docx", parse_docx, posted.docx), "docx"
     elif form.data is not None and form.data.document.strip():
-        parsed = await _parsed(form, "document", parse_text, form.data.document)
-    return form, parsed, source
+        posted.parsed = await _parsed(form, "document", parse_text, form.data.document)
+    return posted
+
+
+def _keep_file(request: Request, posted: Posted) -> None:
+    """After a failed try: keep a readable Word file, and put its token and name on the form sent back."""
+    if posted.parsed is None or posted.docx is None:
+        return
+    if not posted.token:
+        posted.token = uploads.keep_upload(request.state.db, request.state.user.id, posted.filename, posted.docx)
+    posted.form.values.update(upload_token=posted.token, upload_name=posted.filename)
+
+
+def _forget_file(request: Request, posted: Posted) -> None:
+    if posted.token:
+        uploads.drop_upload(request.state.db, request.state.user.id, posted.token)
+        request.state.db.commit()
 
 
 async def _parsed(form: Form, field: str, parse, source) -> ParsedDocument | None:
@@ -101,23 +139,27 @@ async def create(request: Request):
     if not managed:
         raise HTTPException(403, gettext("Only officials of a municipality create consultations."))
     request.state.db.commit()  # no read transaction stays open while the upload is read
-    form, parsed, source = (
-        (await _read_consultation_form(request)) if request.method == "POST" else (empty_form(), None, "")
-    )
+    posted = (await _read_consultation_form(request)) if request.method == "POST" else Posted(empty_form(), None, "")
+    form = posted.form
     if request.method == "POST" and form.ok:
         try:
-            consultation = actions.create_consultation(request.state.db, user, form.data, parsed, source)
+            consultation = actions.create_consultation(request.state.db, user, form.data, posted.parsed, posted.source)
         except DomainError as error:
             request.state.db.rollback()
             if error.status_code == 403:
                 raise HTTPException(403, error.translated()) from error
             form.add_error(error)
         else:
+            _forget_file(request, posted)
             flash(request, gettext("The draft is saved. Check it below, then publish it."))
             return see_other(request.url_for("consultations:detail", slug=consultation.slug))
+    if request.method == "POST":
+        _keep_file(request, posted)
     if not form.values:
         form.values.update(participation="verified_organisations", organisation_id=str(managed[0].id))
+    chosen = next((m for m in managed if str(m.id) == str(form.values.get("organisation_id"))), managed[0])
     context = {"form": form, "municipalities": managed, "participation": PARTICIPATION, "consultation": None}
+    context["min_days"] = chosen.min_consultation_days
     return render(request, "consultations/form.html", context, status_code=422 if form.errors else 200)
 
 
@@ -136,18 +178,21 @@ async def edit_draft(request: Request):
         raise HTTPException(409, gettext("A published consultation can no longer be changed as a draft."))
     request.state.db.commit()  # no read transaction stays open while the upload is read
     if request.method == "POST":
-        form, parsed, source = await _read_consultation_form(request)
+        posted = await _read_consultation_form(request)
+        form = posted.form
         form.values["organisation_id"] = str(municipality.id)
         if form.ok:
             data = form.data.model_copy(update={"organisation_id": municipality.id})
             try:
-                actions.update_draft(request.state.db, user, consultation, data, parsed, source)
+                actions.update_draft(request.state.db, user, consultation, data, posted.parsed, posted.source)
             except DomainError as error:
                 request.state.db.rollback()
                 form.add_error(error)
             else:
+                _forget_file(request, posted)
                 flash(request, gettext("The draft is saved. Check it below, then publish it."))
                 return see_other(request.url_for("consultations:detail", slug=consultation.slug))
+        _keep_file(request, posted)
     else:
         zone = request.app.state.settings.time_zone
         form = Form(None, {name: getattr(consultation, name) for name in actions.DRAFT_FIELDS})
@@ -163,6 +208,7 @@ async def edit_draft(request: Request):
         "municipalities": [municipality],
         "participation": PARTICIPATION,
         "consultation": consultation,
+        "min_days": municipality.min_consultation_days,
     }
     return render(request, "consultations/form.html", context, status_code=422 if form.errors else 200)
 
@@ -177,7 +223,8 @@ async def detail(request: Request):
     context = {
         "consultation": consultation,
         "municipality": municipality,
-        "status": actions.status_of(consultation),
+        "status": actions.shown_status(consultation),
+        "changes": changes_of(db, consultation),
         "document": actions.document_of(db, version),
         "counts": actions.comment_counts(db, consultation),
         "can_manage": can_manage,
@@ -189,16 +236,6 @@ async def detail(request: Request):
         "import_notes": actions.import_notes_of(version) if can_manage and consultation.published_at is None else [],
     }
     return render(request, "consultations/detail.html", context)
-
-
-async def publish(request: Request):
-    consultation, municipality = load_consultation(request)
-    try:
-        actions.publish_consultation(request.state.db, request.state.user, consultation)
-    except DomainError as error:
-        raise HTTPException(error.status_code, error.translated()) from error
-    flash(request, gettext("The consultation is published."))
-    return see_other(request.url_for("consultations:detail", slug=consultation.slug))
 
 
 def _paragraph_context(request: Request):
@@ -294,6 +331,9 @@ def _api_item(
         "closes_at": _iso(consultation.closes_at),
         "url": str(request.url_for("consultations:detail", slug=consultation.slug)),
     }
+    if consultation.cancelled_at is not None:  # status stays "closed": the contract's three values, plus these
+        item["cancelled_at"] = _iso(consultation.cancelled_at)
+        item["cancel_reason"] = consultation.cancel_reason
     if record_sha256:
         item["record_url"] = str(request.url_for("records:record", slug=consultation.slug))
         item["record_sha256"] = record_sha256
@@ -334,7 +374,6 @@ routes = [
     Route("/consultations", list_page, name="consultations:list"),
     Route("/consultations/new", create, methods=["GET", "POST"], name="consultations:create"),
     Route("/consultations/{slug}", cached_for_readers(detail), name="consultations:detail"),
-    Route("/consultations/{slug}/publish", publish, methods=["POST"], name="consultations:publish"),
     Route("/consultations/{slug}/edit", edit_draft, methods=["GET", "POST"], name="consultations:edit"),
     Route("/consultations/{slug}/discussion", cached_for_readers(discussion), name="consultations:discussion"),
     Route("/consultations/{slug}/paragraphs/{key}", cached_for_readers(paragraph), name="consultations:paragraph"),

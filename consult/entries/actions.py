@@ -3,10 +3,11 @@ behalf of the organisation that sent them, so the record is complete; each is ma
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -32,8 +33,14 @@ CHANNEL_LABELS = {
 }
 
 
+SENDERS = ("organisation", "person")  # an organisation in the directory, or a person or group without an account
+
+
 class EntryInput(BaseModel):
-    organisation_id: int
+    sender: str = "organisation"
+    organisation_id: int | None = Field(default=None, validate_default=True)
+    sender_name: str = Field(default="", max_length=200, validate_default=True)
+    sender_address: str = Field(default="", max_length=500)
     channel: str
     received_at: date
     paragraph: str = Field(default="", max_length=20)
@@ -45,8 +52,31 @@ class EntryInput(BaseModel):
     @field_validator("organisation_id", mode="before")
     @classmethod
     def _organisation(cls, value: object) -> object:
+        if value == "":
+            return None
         if isinstance(value, str) and not value.isdigit():
             raise invalid(_("Choose the organisation that sent the comment."))
+        return value
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        if value not in SENDERS:
+            raise invalid(_("Choose who sent the comment."))
+        return value
+
+    @field_validator("organisation_id")
+    @classmethod
+    def _organisation_chosen(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None and info.data.get("sender") == "organisation":
+            raise invalid(_("Choose the organisation that sent the comment."))
+        return value
+
+    @field_validator("sender_name")
+    @classmethod
+    def _named(cls, value: str, info: ValidationInfo) -> str:
+        if len(value.strip()) < 2 and info.data.get("sender") == "person":
+            raise invalid(_("Give the name of the person or group that sent the comment."))
         return value
 
     @field_validator("channel")
@@ -109,9 +139,7 @@ def enter_comment(
     if consultation.published_at is None or status_of(consultation) == "scheduled":
         raise DomainError("", _("Comments can be entered once the consultation has opened."), 409)
     require_unfrozen(session, consultation)
-    organisation = session.get(Organisation, data.organisation_id)
-    if organisation is None or organisation.id == municipality.id:
-        raise DomainError("organisation_id", _("Choose the organisation that sent the comment."))
+    organisation = _sender_organisation(session, municipality, data)
     opened = consultation.opens_at.astimezone(ZoneInfo(zone)).date()
     if data.received_at > local_today(zone):
         raise DomainError("received_at", _("The date of receipt cannot be in the future."))
@@ -125,10 +153,14 @@ def enter_comment(
             raise DomainError("paragraph", _("Choose a part of the document from the list."))
     current = data.current_wording or (paragraph.text if paragraph and data.proposed_wording else "")
     thread = get_or_create_thread(session, consultation, paragraph.key if paragraph else None)
+    person = organisation is None
     comment = Comment(
         thread_id=thread.id,
-        author_id=principal.id,  # the official who entered it; the page names the organisation only
-        organisation_id=organisation.id,
+        author_id=principal.id,  # the official who entered it; pages name the organisation or the sender only
+        organisation_id=organisation.id if organisation else None,
+        sender_name=data.sender_name.strip() if person else "",
+        sender_address=data.sender_address.strip() if person else "",
+        sender_salt=secrets.token_hex(16) if person else "",
         body=data.body,
         body_html=render_markdown(data.body),
         current_wording=current,
@@ -151,7 +183,9 @@ def enter_comment(
         subject_id=comment.id,
         payload={
             "thread": thread.id,
-            "organisation": organisation.id,
+            "organisation": organisation.id if organisation else None,
+            # a person's name and address, bound by a salted commitment (erasing them and the salt keeps the chain)
+            **({"sender": ledger.commitment(comment.sender_salt, _sender_text(comment))} if person else {}),
             "channel": data.channel,
             "received_on": data.received_at.isoformat(),
             "sha256": text_hash,
@@ -159,3 +193,19 @@ def enter_comment(
     )
     session.commit()
     return comment
+
+
+def _sender_organisation(session: Session, municipality: Organisation, data: EntryInput) -> Organisation | None:
+    """The organisation that sent the comment; None for a person or group without an account, who must be named."""
+    if data.sender == "person":
+        if len(data.sender_name.strip()) < 2:
+            raise DomainError("sender_name", _("Give the name of the person or group that sent the comment."))
+        return None
+    organisation = session.get(Organisation, data.organisation_id) if data.organisation_id else None
+    if organisation is None or organisation.id == municipality.id:
+        raise DomainError("organisation_id", _("Choose the organisation that sent the comment."))
+    return organisation
+
+
+def _sender_text(comment: Comment) -> str:
+    return ledger.canonical_json([comment.sender_name, comment.sender_address])

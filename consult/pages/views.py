@@ -9,13 +9,15 @@ from consult.consultations.actions import ListFilter, list_consultations
 from consult.context import LOCALE_COOKIE
 from consult.i18n import LOCALES
 from consult.organisations.actions import directory_counts
+from consult.records.actions import recent_records
 from consult.web import render, safe_next, see_other
 
 
 async def home(request: Request):
     db = request.state.db
     open_now, _total = list_consultations(db, ListFilter(status="open"), page_size=5)
-    return render(request, "pages/home.html", {"counts": directory_counts(db), "open_now": open_now})
+    context = {"counts": directory_counts(db), "open_now": open_now, "outcomes": recent_records(db)}
+    return render(request, "pages/home.html", context)
 
 
 async def accessibility(request: Request):

@@ -21,6 +21,7 @@ from consult.models import Consultation, Organisation, Proposal
 from consult.organisations.views import require_user
 from consult.permissions import can
 from consult.proposals import actions, threads, votes
+from consult.receipts.views import with_receipt_mail
 from consult.web import flash, is_fragment_request, page_number, render, see_other
 
 CHANNEL_LABELS = {"paper": _("On paper"), "email": _("By e-mail"), "meeting": _("At a consultation meeting")}
@@ -68,6 +69,8 @@ async def list_page(request: Request):
         "pages": max((total + actions.PAGE_SIZE - 1) // actions.PAGE_SIZE, 1),
         "refusal": actions.window_refusal(consultation),
         "may_enter": _may_enter(request, consultation, municipality),
+        "our_votes": votes.our_votes(db, request.state.user, [view.proposal.id for view in rows]),
+        "voted": {choice: gettext(label) for choice, label in votes.VOTED_LABELS.items()},
     }
     return render(request, "proposals/list.html", context)
 
@@ -169,7 +172,8 @@ async def _submit(request: Request, outside: bool):
             else:
                 done = gettext("The proposal is entered.") if outside else gettext("Your proposal is submitted.")
                 flash(request, done)
-                return see_other(_detail_url(request, consultation, proposal))
+                response = see_other(_detail_url(request, consultation, proposal))
+                return response if outside else with_receipt_mail(request, "proposal", proposal.id, response)
     context = _form_context(request, consultation, municipality, form, outside)
     return render(request, "proposals/form.html", context, status_code=status)
 

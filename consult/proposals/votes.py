@@ -55,6 +55,24 @@ def votes_of(session: Session, proposal_id: int, organisation_ids: list[int]) ->
     return {v.organisation_id: v for v in rows}
 
 
+def our_votes(
+    session: Session, principal: Principal | None, proposal_ids: list[int]
+) -> dict[int, list[tuple[str, str]]]:
+    """How the reader's organisations voted on each of these proposals: (organisation, choice), in one query."""
+    if principal is None or not principal.roles or not proposal_ids:
+        return {}
+    rows = session.exec(
+        select(Vote.proposal_id, Organisation.name, Vote.choice)
+        .join(Organisation, col(Organisation.id) == Vote.organisation_id)
+        .where(col(Vote.proposal_id).in_(proposal_ids), col(Vote.organisation_id).in_(list(principal.roles)))
+        .order_by(col(Organisation.name))
+    ).all()
+    found: dict[int, list[tuple]] = {}
+    for proposal_id, name, choice in rows:
+        found.setdefault(proposal_id, []).append((name, choice))
+    return found
+
+
 # --- rules --------------------------------------------------------------------------------
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from consult.forms import DomainError
 from consult.i18n import gettext
 from consult.receipts import actions
-from consult.web import render, see_other
+from consult.web import render, see_other, send_mail_after
 
 
 def _load(request: Request) -> actions.Receipt:
@@ -21,7 +22,11 @@ def _load(request: Request) -> actions.Receipt:
 
 async def receipt(request: Request):
     found = _load(request)
-    context = {"receipt": found, "label": gettext(actions.RECEIPT_ACTIONS[found.event.action])}
+    context = {
+        "receipt": found,
+        "label": gettext(actions.RECEIPT_ACTIONS[found.event.action]),
+        "submission": actions.submission(request.state.db, found),
+    }
     return render(request, "receipts/receipt.html", context)
 
 
@@ -47,6 +52,24 @@ async def cosign(request: Request):
     if seq is None:
         raise HTTPException(404)
     return see_other(request.url_for("receipts:receipt", seq=seq))
+
+
+def with_receipt_mail(request: Request, kind: str, subject_id: int, response: Response) -> Response:
+    """The author's confirmation e-mail with the receipt of the comment or proposal just submitted, sent after
+    the response (the submission stands whether or not the mail goes)."""
+    db, principal = request.state.db, request.state.user
+    seq = actions.latest_receipt_seq(db, kind, subject_id)
+    if seq is None or principal is None:
+        return response
+    settings = request.app.state.settings
+    link = settings.base_url.rstrip("/") + request.url_for("receipts:receipt", seq=seq).path
+    try:
+        if not actions.queue_receipt_mail(db, principal.user, seq, link, settings.time_zone):
+            return response
+    except DomainError:  # past its limit: the receipt is on the page, and what was counted is dropped with the session
+        return response
+    db.commit()
+    return send_mail_after(request, response)
 
 
 routes = [

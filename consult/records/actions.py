@@ -36,6 +36,19 @@ def get_record(session: Session, consultation: Consultation) -> Record | None:
     return session.exec(select(Record).where(Record.consultation_id == consultation.id)).first()
 
 
+def recent_records(session: Session, limit: int = 5) -> list[tuple[Record, Consultation, Organisation]]:
+    """The newest published records with their consultation and municipality (the home page's outcomes)."""
+    return list(
+        session.exec(
+            select(Record, Consultation, Organisation)
+            .join(Consultation, col(Consultation.id) == Record.consultation_id)
+            .join(Organisation, col(Organisation.id) == Consultation.organisation_id)
+            .order_by(col(Record.published_at).desc())
+            .limit(limit)
+        ).all()
+    )
+
+
 def record_hashes(session: Session, consultation_ids: list[int]) -> dict[int, str]:
     """The published records' hashes of these consultations, in one query."""
     if not consultation_ids:

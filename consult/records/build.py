@@ -132,7 +132,7 @@ def _answers(consultation_id: int, kind: str, id_column):
     )
 
 
-def _co_signers(session: Session, kind: str, ids: list[int]) -> dict[int, list[dict]]:
+def co_signers_of(session: Session, kind: str, ids: list[int]) -> dict[int, list[dict]]:
     if not ids:
         return {}
     rows = session.exec(
@@ -153,23 +153,17 @@ def _redacted(status: str, reason: str) -> str | None:
     return "withdrawn by the author" if status == "withdrawn" else None
 
 
-def contributions(
-    session: Session, consultation: Consultation, draft_version_id: int | None, discussion: bool = True
-) -> Iterator[dict]:
-    """Every comment that opens a thread on the document, grouped by paragraph (general ones first), in batches,
-    each with its replies (`discussion=False`: as records were before they carried replies, for the backfill)."""
-    link, answer, (link_on, answer_on) = _answers(consultation.id, "comment", Comment.id)
+def _comments_in_order(consultation: Consultation, draft_version_id: int | None, *columns):
+    """The comments opening a thread on the document in the record's order (general ones first, then by paragraph,
+    then by time): the one ordering the record and the review screen number them by."""
     prefix = f"{consultation.id}:"
-    query = (
-        select(Comment, Paragraph.label, Organisation.name, Organisation.krs, answer.position, answer.justification)
+    return (
+        select(*columns)
         .join(Thread, col(Thread.id) == Comment.thread_id)
         .outerjoin(
             Paragraph,
             (Paragraph.version_id == draft_version_id) & (col(Thread.owner_id) == literal(prefix) + Paragraph.key),
         )
-        .outerjoin(Organisation, col(Organisation.id) == Comment.organisation_id)
-        .outerjoin(link, link_on)
-        .outerjoin(answer, answer_on)
         .where(
             Thread.consultation_id == consultation.id,
             col(Thread.owner_kind).in_(DOCUMENT_THREADS),
@@ -177,10 +171,54 @@ def contributions(
         )
         .order_by(func.coalesce(Paragraph.position, -1), col(Comment.created_at), col(Comment.id))
     )
+
+
+def _proposals_in_order(consultation: Consultation, *columns):
+    return (
+        select(*columns)
+        .where(Proposal.consultation_id == consultation.id)
+        .order_by(col(Proposal.created_at), col(Proposal.id))
+    )
+
+
+def draft_version_id(session: Session, consultation: Consultation) -> int | None:
+    """The consulted draft: the first version, whose paragraphs the record names."""
+    return session.exec(
+        select(DocumentVersion.id)
+        .where(DocumentVersion.consultation_id == consultation.id)
+        .order_by(col(DocumentVersion.number))
+        .limit(1)
+    ).first()
+
+
+def record_numbers(session: Session, consultation: Consultation) -> dict[tuple[str, int], int]:
+    """The number ("Lp.") each contribution has, or will have, in the record: comments 1..n, proposals 1..m, as
+    contributions() and proposals() yield them; in three queries of ids."""
+    draft = draft_version_id(session, consultation)
+    comment_ids = session.exec(_comments_in_order(consultation, draft, Comment.id)).all()
+    proposal_ids = session.exec(_proposals_in_order(consultation, Proposal.id)).all()
+    return {("comment", i): n for n, i in enumerate(comment_ids, start=1)} | {
+        ("proposal", i): n for n, i in enumerate(proposal_ids, start=1)
+    }
+
+
+def contributions(
+    session: Session, consultation: Consultation, draft_version_id: int | None, discussion: bool = True
+) -> Iterator[dict]:
+    """Every comment that opens a thread on the document, grouped by paragraph (general ones first), in batches,
+    each with its replies (`discussion=False`: as records were before they carried replies, for the backfill)."""
+    link, answer, (link_on, answer_on) = _answers(consultation.id, "comment", Comment.id)
+    columns = (Comment, Paragraph.label, Organisation.name, Organisation.krs, answer.position, answer.justification)
+    query = (
+        _comments_in_order(consultation, draft_version_id, *columns)
+        .outerjoin(Organisation, col(Organisation.id) == Comment.organisation_id)
+        .outerjoin(link, link_on)
+        .outerjoin(answer, answer_on)
+    )
     # One query read in batches, a server-side cursor on PostgreSQL (OFFSET paging sorted every row again for each
     # batch: quadratic); the session's identity map holds rows weakly, so memory stays at one batch.
     for rows in session.exec(query.execution_options(yield_per=BATCH)).partitions():
-        signers = _co_signers(session, "comment", [row[0].id for row in rows])
+        signers = co_signers_of(session, "comment", [row[0].id for row in rows])
         replies = replies_of(session, [row[0].id for row in rows]) if discussion else None
         for comment, label, org_name, krs, position, position_justification in rows:
             shown = comment.status == "visible"
@@ -203,6 +241,8 @@ def contributions(
                 "position_justification": position_justification,
                 "replies_count": comment.reply_count,
             }
+            if comment.sender_name:  # a person or group without an account (only then: older records keep their hash)
+                row["sender"] = comment.sender_name
             if replies is not None:
                 row["replies"] = replies.get(comment.id, [])
             yield row
@@ -212,16 +252,15 @@ def proposals(
     session: Session, consultation: Consultation, draft_version_id: int | None, discussion: bool = True
 ) -> list[dict]:
     link, answer, (link_on, answer_on) = _answers(consultation.id, "proposal", Proposal.id)
+    columns = (Proposal, Paragraph.label, Organisation.name, Organisation.krs, answer.position, answer.justification)
     rows = session.exec(
-        select(Proposal, Paragraph.label, Organisation.name, Organisation.krs, answer.position, answer.justification)
+        _proposals_in_order(consultation, *columns)
         .outerjoin(
             Paragraph, (Paragraph.version_id == draft_version_id) & (col(Paragraph.key) == Proposal.paragraph_key)
         )
         .outerjoin(Organisation, col(Organisation.id) == Proposal.organisation_id)
         .outerjoin(link, link_on)
         .outerjoin(answer, answer_on)
-        .where(Proposal.consultation_id == consultation.id)
-        .order_by(col(Proposal.created_at), col(Proposal.id))
     ).all()
     ids = [row[0].id for row in rows]
     tallies: dict[int, dict[str, int]] = {i: {"for": 0, "against": 0, "abstain": 0} for i in ids}
@@ -232,7 +271,7 @@ def proposals(
             .group_by(Vote.proposal_id, Vote.choice)
         ):
             tallies[proposal_id][choice] = n
-    signers = _co_signers(session, "proposal", ids)
+    signers = co_signers_of(session, "proposal", ids)
     discussions = proposal_discussions(session, ids) if discussion else None
     listed = []
     for proposal, label, org_name, krs, position, position_justification in rows:

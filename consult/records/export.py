@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from consult.i18n import _, gettext
-from consult.records.table import TableRow, all_rows, channel_label, parse_time, proposal_rows
+from consult.records.table import TableRow, all_rows, channel_label, parse_time, proposal_rows, record_time
 
 CHUNK = 65_536
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -112,18 +112,23 @@ def _sheet(book, name: str, columns, header_format) -> Any:
 
 
 def write_xlsx(path: str, data: dict[str, Any], sha256: str) -> None:
-    """The record's workbook: contributions on the first sheet, proposals with their votes on the second."""
+    """The record's workbook: contributions on the first sheet, proposals with their votes on the second.
+
+    Without sha256 it is the live table of comments during the consultation ("zestawienie uwag"), not a record.
+    """
     import xlsxwriter
 
     c = data["consultation"]
     # constant_memory: each row goes to a temporary file as it is written (rows in order, one sheet after another).
     book = xlsxwriter.Workbook(path, {"constant_memory": True, "tmpdir": os.path.dirname(path)})
     published = local(parse_time(c["published_at"]))
+    name = _("Consultation record: %(title)s") if sha256 else _("Table of comments: %(title)s")
+    title = gettext(name, title=c["title"])
     book.set_properties(
         {
-            "title": gettext("Consultation record: %(title)s", title=c["title"]),
+            "title": title,
             "author": c["municipality"],
-            "comments": f"SHA-256 {sha256}",
+            "comments": f"SHA-256 {sha256}" if sha256 else "",
             "created": published,
         }
     )
@@ -143,8 +148,12 @@ def write_xlsx(path: str, data: dict[str, Any], sha256: str) -> None:
             else:
                 sheet.write_string(n, index, value or "", wrap)
     sheet.autofilter(0, 0, max(n, 1), len(COLUMNS) - 1)
-    sheet.write_string(n + 2, 0, gettext("SHA-256 of the record"))
-    sheet.write_string(n + 2, 1, sha256)
+    if sha256:
+        sheet.write_string(n + 2, 0, gettext("SHA-256 of the record"))
+        sheet.write_string(n + 2, 1, sha256)
+    else:
+        when = record_time(c["published_at"])
+        sheet.write_string(n + 2, 0, gettext("As of %(when)s; not the consultation record.", when=when))
     votes = _sheet(book, gettext("Proposals and votes"), PROPOSAL_COLUMNS, header)
     for n, row in enumerate(proposal_rows(data), start=1):
         values = {**_values(row), **(row.tally or {})}

@@ -98,7 +98,7 @@ def _row(lp: int, row: dict[str, Any]) -> TableRow:
         lp=lp,
         kind="proposal" if proposal else "comment",
         id=row["id"],
-        organisation=organisation.get("name") or gettext("A resident"),
+        organisation=organisation.get("name") or row.get("sender") or gettext("A resident"),
         krs=organisation.get("krs") or "",
         co_signers="; ".join(s["name"] for s in row.get("co_signers", [])),
         part=part if shown or not proposal else gettext("Proposal"),

@@ -197,7 +197,7 @@ def draft_preview(db, visitor, page):
     scene = Scene(db, published=False)
     visitor.log_in(page, "urzednik@example.pl")
     page.goto(scene.url)
-    expect(page.locator(".banner-warning form button")).to_be_visible()
+    expect(page.locator('.banner-warning a.button[href$="/publish"]')).to_be_visible()  # to the confirmation
 
 
 def new_consultation_with_errors(db, visitor, page):

@@ -81,7 +81,9 @@ def paragraph_on_page(page, label: str = LABEL):
 
 
 def comments_link(paragraph):
-    return paragraph.locator(".paragraph-actions").get_by_role("link", name=re.compile(r"^Comments \(\d+\)$"))
+    return paragraph.locator(".paragraph-actions").get_by_role(
+        "link", name=re.compile(r"^(Comments \(\d+\)|Comment on this)$")
+    )
 
 
 def banner(page):
@@ -259,8 +261,8 @@ def test_comment_without_text_comes_back_with_errors_and_the_typed_wording(visit
     expect(thread.get_by_label("Current wording (optional)")).to_have_value(programme.paragraph.text)
     if js:
         assert_same_document(page, js)
-    else:
-        expect(page).to_have_url(re.compile(r"/consultations/[^/]+/comments$"))  # the answer to the post, no redirect
+    else:  # no redirect: the answer to the post, at the form
+        expect(page).to_have_url(re.compile(r"/consultations/[^/]+/comments#thread-[^/]+-form$"))
     assert page.locator("article.comment").count() == 0, "nothing was posted"
     summary.get_by_role("link", name="This field is required.").click()
     expect(body).to_be_focused()
@@ -310,7 +312,8 @@ def test_official_creates_previews_and_publishes_a_consultation(visitor, db, js)
     page.get_by_label("Who may take part").select_option(label="Verified organisations")
     page.fill("#field-opens_at", _warsaw_local(opens))
     page.fill("#field-closes_at", _warsaw_local(closes))
-    page.get_by_label("Document text (Markdown)").fill(PROGRAMME_MD.read_text(encoding="utf-8"))
+    page.get_by_text("…or paste the text").click()  # the Word file comes first; the text field opens on request
+    page.get_by_label("Document text").fill(PROGRAMME_MD.read_text(encoding="utf-8"))
     page.get_by_role("button", name="Save the draft and preview").click()
 
     expect(banner(page)).to_contain_text("The draft is saved.")
@@ -326,7 +329,9 @@ def test_official_creates_previews_and_publishes_a_consultation(visitor, db, js)
     other.goto("/consultations")
     expect(other.locator("#consultation-results .card")).to_have_count(0)
 
-    draft.get_by_role("button", name="Publish the consultation").click()
+    draft.get_by_role("link", name="Check and publish").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check before you publish")
+    page.get_by_role("button", name="Publish the consultation").click()
     expect(banner(page)).to_contain_text("The consultation is published.")
     expect(page.get_by_role("region", name="Preview of a draft")).to_have_count(0)
 
