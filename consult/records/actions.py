@@ -18,7 +18,7 @@ from consult.models import (
     utcnow,
 )
 from consult.permissions import Principal, can
-from consult.records import build, snapshot
+from consult.records import snapshot
 from consult.records.snapshot import BrokenRecord, verify_records
 
 MISSING_SHOWN = 50
@@ -101,17 +101,8 @@ def publish_record(
     except IntegrityError as exc:  # another official published it a moment ago
         session.rollback()
         raise DomainError("", _("The record of this consultation is already published."), 409) from exc
-    head, draft_id = build.head(
-        session,
-        consultation,
-        municipality,
-        published_at=record.published_at,
-        conclusion=record.conclusion,
-        ledger_seq=record.ledger_seq,
-        ledger_hash=record.ledger_hash,
-    )
     # The snapshot: every format is made from these bytes from now on, never from the live tables.
-    record.sha256 = snapshot.take(session, record, head, build.contributions(session, consultation, draft_id))
+    record.sha256 = snapshot.take(session, record, snapshot.built(session, record, consultation, municipality))
     session.add(record)
     ledger.append(
         session,

@@ -35,9 +35,27 @@ def store(session: Session, record: Record, fmt: str, content: bytes) -> RecordF
     return found
 
 
-def take(session: Session, record: Record, head: dict[str, Any], rows: Iterator[dict]) -> str:
+def built(
+    session: Session, record: Record, consultation: Consultation, municipality: Organisation, discussion: bool = True
+) -> bytes:
+    """The record's canonical bytes built from the live tables (`discussion=False`: without replies, as records
+    were published before they carried them)."""
+    head, draft_id = build.head(
+        session,
+        consultation,
+        municipality,
+        published_at=record.published_at,
+        conclusion=record.conclusion,
+        ledger_seq=record.ledger_seq,
+        ledger_hash=record.ledger_hash,
+        discussion=discussion,
+    )
+    return canonical_bytes(head, build.contributions(session, consultation, draft_id, discussion))
+
+
+def take(session: Session, record: Record, content: bytes) -> str:
     """Store the record's snapshot and queue its PDF, in the caller's transaction; its SHA-256."""
-    snapshot = store(session, record, "json", canonical_bytes(head, rows))
+    snapshot = store(session, record, "json", content)
     jobs.enqueue(session, PDF_JOB, record.id)
     return snapshot.sha256
 
@@ -177,17 +195,7 @@ def _rebuilt(session: Session, record: Record) -> bytes | None:
     consultation = session.get(Consultation, record.consultation_id)
     municipality = session.get(Organisation, consultation.organisation_id)
     for discussion in (False, True):
-        head, draft_id = build.head(
-            session,
-            consultation,
-            municipality,
-            published_at=record.published_at,
-            conclusion=record.conclusion,
-            ledger_seq=record.ledger_seq,
-            ledger_hash=record.ledger_hash,
-            discussion=discussion,
-        )
-        content = canonical_bytes(head, build.contributions(session, consultation, draft_id, discussion))
+        content = built(session, record, consultation, municipality, discussion)
         if hashlib.sha256(content).hexdigest() == record.sha256:
             return content
     return None
@@ -208,8 +216,7 @@ def backfill(session: Session) -> tuple[int, list[str]]:
         if content is None:
             mismatched.append(session.get(Consultation, record.consultation_id).slug)
             continue
-        store(session, record, "json", content)
-        jobs.enqueue(session, PDF_JOB, record.id)
+        take(session, record, content)
         session.commit()
         stored_count += 1
     session.commit()
