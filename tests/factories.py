@@ -133,6 +133,13 @@ def make_consultation(
     return consultation
 
 
+def close_consultation(session: Session, consultation: Consultation) -> None:
+    """Close the consultation a minute ago, as the clock would: its status follows closes_at."""
+    consultation.closes_at = utcnow() - timedelta(minutes=1)
+    session.add(consultation)
+    session.commit()
+
+
 def paragraph_by_label(session: Session, consultation: Consultation, label: str) -> Paragraph:
     version = current_version(session, consultation)
     return session.exec(select(Paragraph).where(Paragraph.version_id == version.id, Paragraph.label == label)).one()

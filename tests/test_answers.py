@@ -4,7 +4,6 @@ and detaching answers, who may, when, the ledger, and the answers shown to every
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,8 +14,9 @@ from consult import ledger
 from consult.answers import actions
 from consult.answers.actions import AnswerInput, ContributionFilter
 from consult.forms import DomainError
-from consult.models import Answer, AnswerLink, Comment, Consultation, Proposal, Record, Thread, utcnow
+from consult.models import Answer, AnswerLink, Comment, Consultation, Proposal, Record, Thread
 from tests.factories import (
+    close_consultation,
     fresh,
     ledger_events,
     make_comment,
@@ -61,7 +61,7 @@ class Closed:
         self.reply = make_comment(db, self.consultation, author=self.kgw_admin, organisation=self.kgw,
                                   parent=self.on_point, body="Popieramy.")  # fmt: skip
         self.proposal = add_proposal(db, self.consultation, self.club_admin, self.club, "Turniej seniorów")
-        close(db, self.consultation)
+        close_consultation(db, self.consultation)
 
     def ref(self, thing) -> tuple[str, int]:
         return ("proposal" if isinstance(thing, Proposal) else "comment", thing.id)
@@ -76,12 +76,6 @@ def add_proposal(db, consultation, author, organisation, title, paragraph_key=No
     db.add(proposal)
     db.commit()
     return proposal
-
-
-def close(db, consultation: Consultation) -> None:
-    consultation.closes_at = utcnow() - timedelta(minutes=1)
-    db.add(consultation)
-    db.commit()
 
 
 def publish_record(db, consultation: Consultation) -> None:

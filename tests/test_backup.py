@@ -7,7 +7,6 @@ the test (with the schema of this test process, when pytest-xdist gives it one).
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -18,10 +17,17 @@ from consult.app import create_app
 from consult.cli import main as cli
 from consult.db import make_engine
 from consult.jobs import run_due_jobs
-from consult.models import utcnow
 from consult.records.actions import RecordInput, publish_record
 from tests.conftest import Client
-from tests.factories import make_comment, make_consultation, make_official, make_organisation, make_user, principal
+from tests.factories import (
+    close_consultation,
+    make_comment,
+    make_consultation,
+    make_official,
+    make_organisation,
+    make_user,
+    principal,
+)
 
 
 @pytest.fixture
@@ -51,9 +57,7 @@ def council(db, settings):
     make_comment(db, open_one, author=member, organisation=ngo, parent=first, body="I o spotkanie.")
     closed = make_consultation(db, official=official, municipality=municipality)
     comment = make_comment(db, closed, author=member, organisation=ngo, body="Całość do poprawy.")
-    closed.closes_at = utcnow() - timedelta(minutes=1)
-    db.add(closed)
-    db.commit()
+    close_consultation(db, closed)
     answer = AnswerInput(position="explained", justification="Wyjaśniamy w programie.")
     answer_contribution(db, principal(db, official), closed, ("comment", comment.id), answer)
     publish_record(db, principal(db, official), closed, RecordInput(conclusion="Projekt trafia do rady."))

@@ -14,6 +14,7 @@ from consult.forms import DomainError
 from consult.models import Consultation, ConsultationChange, PendingUpload, utcnow
 from tests.factories import (
     FIXTURES,
+    close_consultation,
     fresh,
     ledger_events,
     make_comment,
@@ -155,9 +156,7 @@ def test_desk_counts_what_is_left_to_answer(client, db, official):
     consultation = make_consultation(db, official=person, municipality=municipality, opens_in=timedelta(days=-1))
     make_comment(db, consultation)
     make_comment(db, consultation)
-    consultation.closes_at = utcnow() - timedelta(minutes=1)
-    db.add(consultation)
-    db.commit()
+    close_consultation(db, consultation)
     html = page(signed_in(client, person).get("/desk"))
     row = html.one(f"#consultation-{consultation.id}-desk")
     assert "Answered 0 of 2" in row.text

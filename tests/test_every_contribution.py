@@ -18,6 +18,7 @@ from sqlmodel import col, select
 
 from consult.models import Comment, Proposal, utcnow
 from tests.factories import (
+    close_consultation,
     fresh,
     make_consultation,
     make_official,
@@ -99,9 +100,7 @@ class Scene:
         return self.db.exec(select(model.id).where(model.body == body).order_by(col(model.id).desc())).first()
 
     def close(self) -> None:
-        self.consultation.closes_at = utcnow() - timedelta(minutes=1)
-        self.db.add(self.consultation)
-        self.db.commit()
+        close_consultation(self.db, self.consultation)
 
 
 def occurrences(html: str, element_id: str) -> int:

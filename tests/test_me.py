@@ -9,11 +9,12 @@ import pytest
 from consult.answers.actions import AnswerInput, answer_contribution
 from consult.cosign.actions import CosignInput, cosign_contribution, load_contribution
 from consult.me.actions import my_page, serves
-from consult.models import Organisation, utcnow
+from consult.models import Organisation
 from consult.proposals.votes import cast_vote
 from consult.records.actions import RecordInput, publish_record
 from tests.factories import (
     add_member,
+    close_consultation,
     make_comment,
     make_consultation,
     make_official,
@@ -76,9 +77,7 @@ def test_what_we_submitted_shows_the_answer_and_the_record_once_published(db, cl
     assert item.one(".awaiting").text == "The municipality answers after the consultation closes."
     assert html.one(f"#my-proposal-{proposal.id} h3").text == "Proposal: Dożynki gminne"
 
-    here.closes_at = utcnow() - timedelta(minutes=1)
-    db.add(here)
-    db.commit()
+    close_consultation(db, here)
     answer = AnswerInput(position="partly_accepted", justification="Termin wydłużony do 21 dni.")
     answer_contribution(db, principal(db, official), here, ("comment", comment.id), answer)
     answer_contribution(db, principal(db, official), here, ("proposal", proposal.id), AnswerInput(position="accepted"))

@@ -13,10 +13,11 @@ from sqlalchemy import text
 
 from consult.answers.actions import AnswerInput, answer_contribution
 from consult.jobs import run_due_jobs
-from consult.models import Organisation, utcnow
+from consult.models import Organisation
 from consult.records.actions import RecordInput, get_record, publish_record, verify_records
 from consult.records.snapshot import backfill
 from tests.factories import (
+    close_consultation,
     make_comment,
     make_consultation,
     make_official,
@@ -51,9 +52,7 @@ def published(db, settings):
     general = make_comment(
         db, consultation, organisation=ngo, author=member, body="Całość: #strong[x] $x$ \u0007dzwonek"
     )
-    consultation.closes_at = utcnow() - timedelta(minutes=1)
-    db.add(consultation)
-    db.commit()
+    close_consultation(db, consultation)
     for comment, position in ((on_paragraph, "accepted"), (general, "explained")):
         data = AnswerInput(
             position=position, justification="Wyjaśniamy w programie." if position == "explained" else ""

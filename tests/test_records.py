@@ -18,6 +18,7 @@ from consult.forms import DomainError
 from consult.models import utcnow
 from consult.records.actions import RecordInput, publish_record, verify_records
 from tests.factories import (
+    close_consultation,
     make_comment,
     make_consultation,
     make_official,
@@ -28,12 +29,6 @@ from tests.factories import (
     signed_in,
 )
 from tests.html import page
-
-
-def close(db, consultation) -> None:
-    consultation.closes_at = utcnow() - timedelta(minutes=1)
-    db.add(consultation)
-    db.commit()
 
 
 @pytest.fixture
@@ -54,7 +49,7 @@ def closed(db):
         proposed_wording="Termin 21 dni.",
         justification="Małe organizacje nie zdążą.",
     )
-    close(db, consultation)
+    close_consultation(db, consultation)
     answer_contribution(
         db, principal(db, official), consultation, ("comment", comment.id), AnswerInput(position="accepted")
     )
@@ -122,7 +117,7 @@ def test_the_record_cannot_be_published_while_a_contribution_is_unanswered(db, c
     db.add(consultation)
     db.commit()
     make_comment(db, consultation, body="Druga uwaga.")
-    close(db, consultation)
+    close_consultation(db, consultation)
     signed_in(client, official)
     response = client.submit(f"/consultations/{consultation.slug}/record/publish", {"conclusion": "Bez zmian."})
     assert response.status_code == 409
@@ -153,7 +148,7 @@ def test_an_open_consultation_has_no_record_yet(db, client):
 def test_a_consultation_without_contributions_yields_a_complete_record(db, client):
     official, municipality = make_official(db)
     consultation = make_consultation(db, official=official, municipality=municipality)
-    close(db, consultation)
+    close_consultation(db, consultation)
     publish_record(db, principal(db, official), consultation, RecordInput())
     html = page(client.get(f"/consultations/{consultation.slug}/record"))
     assert "Nie zgłoszono żadnych uwag ani propozycji" in html.one("section[aria-labelledby=record-4]").text
