@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, Column, Index, LargeBinary, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -227,7 +227,8 @@ class DocumentVersion(SQLModel, table=True):
     __tablename__ = "document_version"
     __table_args__ = (UniqueConstraint("consultation_id", "number"),)
     id: int | None = Field(default=None, primary_key=True)
-    consultation_id: int = Field(foreign_key="consultation.id", index=True, ondelete="CASCADE")
+    # None for a working group's document (GroupDocument points at its version)
+    consultation_id: int | None = Field(default=None, foreign_key="consultation.id", index=True, ondelete="CASCADE")
     number: int = 1
     title: str = Field(default="", max_length=500)
     preamble: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
@@ -483,6 +484,258 @@ class SearchEntry(SQLModel, table=True):
     title: str = Field(default="", max_length=300)
     text: str = Field(sa_column=Column(Text, nullable=False))
     folded: str = Field(sa_column=Column(Text, nullable=False))  # lower case, without diacritics, for matching
+
+
+# --- The forum: networks, working groups, meetings, rooms and equipment lent between organisations ---------------
+
+NETWORK_MEMBERSHIP_STATES = ("pending", "admitted", "declined", "left")
+
+
+class Network(SQLModel, table=True):
+    """A network of organisations across several municipalities, with a charter and coordinators."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, unique=True)
+    name: str = Field(max_length=200)
+    charter: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # Markdown
+    charter_html: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class NetworkMunicipality(SQLModel, table=True):
+    """A municipality the network spans."""
+
+    __tablename__ = "network_municipality"
+    network_id: int = Field(foreign_key="network.id", primary_key=True, ondelete="CASCADE")
+    municipality_id: int = Field(foreign_key="organisation.id", primary_key=True, ondelete="CASCADE")
+
+
+class NetworkCoordinator(SQLModel, table=True):
+    """A person who coordinates the network: admits members, runs its meetings."""
+
+    __tablename__ = "network_coordinator"
+    network_id: int = Field(foreign_key="network.id", primary_key=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", primary_key=True, ondelete="CASCADE")
+
+
+class NetworkMembership(SQLModel, table=True):
+    """An organisation's application to a network and its outcome; one row per network and organisation."""
+
+    __tablename__ = "network_membership"
+    __table_args__ = (UniqueConstraint("network_id", "organisation_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    network_id: int = Field(foreign_key="network.id", index=True, ondelete="CASCADE")
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    status: str = Field(default="pending", max_length=20)  # pending | admitted | declined | left
+    message: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    applied_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    applied_at: datetime = Field(default_factory=utcnow)
+    decided_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    decided_at: datetime | None = None
+    decision_note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    decision_meeting_id: int | None = Field(default=None, foreign_key="meeting.id", ondelete="SET NULL")
+
+
+DECLARATION_STATES = ("pending", "accepted", "declined", "withdrawn")
+
+
+class WorkingGroup(SQLModel, table=True):
+    """A working group formed from join declarations sent by a deadline."""
+
+    __tablename__ = "working_group"
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, unique=True)
+    name: str = Field(max_length=200)
+    goal: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # Markdown
+    goal_html: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)  # who runs it (a municipality, an NGO)
+    network_id: int | None = Field(default=None, foreign_key="network.id", index=True, ondelete="SET NULL")
+    coordinator_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    declarations_close_at: datetime
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class GroupDeclaration(SQLModel, table=True):
+    """A declaration to join a working group: an organisation with its representative, or an individual."""
+
+    __tablename__ = "group_declaration"
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="working_group.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=20)  # organisation | individual
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True, ondelete="SET NULL")  # who sent it
+    name: str = Field(max_length=200)  # the representative's or the individual's name
+    contact: str = Field(max_length=254)  # e-mail or phone
+    motivation: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    contribution: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # can bring
+    status: str = Field(default="pending", max_length=20)  # pending | accepted | declined | withdrawn
+    decided_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    decided_at: datetime | None = None
+    decision_note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class GroupDocument(SQLModel, table=True):
+    """A working group's document (a road map) built with the document engine: its text lives in a
+    DocumentVersion without a consultation, and members comment on it paragraph by paragraph."""
+
+    __tablename__ = "group_document"
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="working_group.id", index=True, ondelete="CASCADE")
+    title: str = Field(max_length=300)
+    version_id: int | None = Field(default=None, foreign_key="document_version.id", ondelete="SET NULL")
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+RESOURCE_KINDS = ("room", "equipment")
+BOOKING_STATES = ("requested", "accepted", "declined", "cancelled")
+
+
+class Resource(SQLModel, table=True):
+    """A room or a piece of equipment an organisation lends to others."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=20)  # room | equipment
+    name: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    address: str = Field(default="", max_length=300)
+    capacity: int | None = None  # people, for a room
+    step_free: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    hearing_loop: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    equipment: str = Field(default="", max_length=500)  # what a room has: projector, tables, a kitchen
+    active: bool = True
+    lock_version: int = 0  # bumped to take the row's lock before a booking is checked for overlap
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Booking(SQLModel, table=True):
+    """A request to use a resource for a time, and the owner's decision."""
+
+    __table_args__ = (Index("ix_booking_resource_time", "resource_id", "starts_at", "ends_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    resource_id: int = Field(foreign_key="resource.id", ondelete="CASCADE")
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")  # who borrows
+    requested_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    starts_at: datetime
+    ends_at: datetime
+    purpose: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    status: str = Field(default="requested", max_length=20)  # requested | accepted | declined | cancelled
+    decided_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    decided_at: datetime | None = None
+    decision_note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+MEETING_KINDS = ("meeting", "quarterly", "forum", "training", "congress")
+MEETING_AUDIENCES = ("everyone", "municipality", "network", "group")
+REGISTRATION_STATES = ("confirmed", "waitlisted", "cancelled")
+
+
+class Meeting(SQLModel, table=True):
+    """A meeting, training, forum or congress, with registration held within its capacity by the database:
+    `seats_taken` only grows through a conditional UPDATE, and a CHECK keeps it within `capacity`."""
+
+    __table_args__ = (
+        CheckConstraint("capacity IS NULL OR seats_taken <= capacity", name="within_capacity"),
+        Index("ix_meeting_starts_at", "starts_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, unique=True)
+    title: str = Field(max_length=300)
+    kind: str = Field(default="meeting", max_length=20)  # meeting | quarterly | forum | training | congress
+    agenda: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # Markdown
+    agenda_html: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)  # the organiser
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    starts_at: datetime
+    ends_at: datetime
+    venue_address: str = Field(default="", max_length=300)
+    booking_id: int | None = Field(default=None, foreign_key="booking.id", ondelete="SET NULL")  # a lent room
+    online_url: str = Field(default="", max_length=500)
+    capacity: int | None = None  # None: no limit
+    seats_taken: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    registration_closes_at: datetime | None = None
+    audience: str = Field(default="everyone", max_length=20)  # everyone | municipality | network | group
+    municipality_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    network_id: int | None = Field(default=None, foreign_key="network.id", index=True, ondelete="SET NULL")
+    group_id: int | None = Field(default=None, foreign_key="working_group.id", index=True, ondelete="SET NULL")
+    published_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    minutes: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # Markdown
+    minutes_html: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    minutes_published_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MeetingBreakout(SQLModel, table=True):
+    """A breakout group of a meeting (a congress's thematic discussion group), with its own capacity."""
+
+    __tablename__ = "meeting_breakout"
+    __table_args__ = (CheckConstraint("capacity IS NULL OR seats_taken <= capacity", name="within_capacity"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True, ondelete="CASCADE")
+    position: int = 0
+    name: str = Field(max_length=200)
+    capacity: int | None = None
+    seats_taken: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class Registration(SQLModel, table=True):
+    """An organisation's (or a person's) registration for a meeting: a head count and the participants' names.
+    At most one live registration per meeting and organisation (or person), held by partial unique indexes."""
+
+    __table_args__ = (
+        Index(
+            "uq_registration_live_organisation",
+            "meeting_id",
+            "organisation_id",
+            unique=True,
+            sqlite_where=text("status != 'cancelled' AND organisation_id IS NOT NULL"),
+            postgresql_where=text("status != 'cancelled' AND organisation_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_registration_live_person",
+            "meeting_id",
+            "registered_by_id",
+            unique=True,
+            sqlite_where=text("status != 'cancelled' AND organisation_id IS NULL"),
+            postgresql_where=text("status != 'cancelled' AND organisation_id IS NULL"),
+        ),
+        Index("ix_registration_meeting_status", "meeting_id", "status", "queued_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", ondelete="CASCADE")
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    registered_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    head_count: int = 1
+    participants: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # one a line
+    breakout_id: int | None = Field(default=None, foreign_key="meeting_breakout.id", ondelete="SET NULL")
+    accessibility_needs: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    catering_needs: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    status: str = Field(default="confirmed", max_length=20)  # confirmed | waitlisted | cancelled
+    queued_at: datetime = Field(default_factory=utcnow)  # the waiting list's order
+    created_at: datetime = Field(default_factory=utcnow)
+    promoted_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    attended: int | None = None  # how many came, entered after the meeting
+
+
+class MinutesPoint(SQLModel, table=True):
+    """A point from a meeting's minutes, entered as a contribution to an open consultation (meeting channel)."""
+
+    __tablename__ = "minutes_point"
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True, ondelete="CASCADE")
+    consultation_id: int = Field(foreign_key="consultation.id", index=True, ondelete="CASCADE")
+    comment_id: int | None = Field(default=None, foreign_key="comment.id", ondelete="SET NULL")
+    proposal_id: int | None = Field(default=None, foreign_key="proposal.id", ondelete="SET NULL")
+    entered_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 # The search index follows these tables through a flush listener and adds its own DDL beside search_entry:
