@@ -29,11 +29,14 @@ from consult.db import DBSessionMiddleware, make_engine
 from consult.desk.views import routes as desk_routes
 from consult.entries.views import routes as entry_routes
 from consult.feeds.views import routes as feed_routes
+from consult.groups.views import routes as group_routes
 from consult.guards import HeadAsGetMiddleware, RefuseOutOfRangeMiddleware, allowed_hosts
 from consult.health import HEALTH_PATH, HealthCheckMiddleware
 from consult.logs import REQUEST_ID_HEADER, RequestLogMiddleware, configure_logging
 from consult.me.views import routes as me_routes
+from consult.meetings.views import routes as meeting_routes
 from consult.municipalities.views import routes as municipality_routes
+from consult.networks.views import routes as network_routes
 from consult.opinions.views import routes as opinion_routes
 from consult.organisations.views import routes as organisation_routes
 from consult.pagecache import PageCache
@@ -41,6 +44,7 @@ from consult.pages.views import routes as page_routes
 from consult.proposals.views import routes as proposal_routes
 from consult.receipts.views import routes as receipt_routes
 from consult.records.views import routes as record_routes
+from consult.resources.views import routes as resource_routes
 from consult.search.views import routes as search_routes
 from consult.security import CSRFMiddleware, NoStoreMiddleware, SecurityHeadersMiddleware, add_security_headers
 from consult.settings import Settings
@@ -141,6 +145,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *record_routes,
         *feed_routes,
         *municipality_routes,
+        *network_routes,
+        *group_routes,
+        *meeting_routes,
+        *resource_routes,
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from consult.models import Comment, CoSignature, Organisation, Proposal, User
@@ -35,9 +36,22 @@ def _speaks_for_now(principal: Principal, author_id: int, organisation_id: int |
     return author_id == principal.id and (organisation_id is None or organisation_id in principal.roles)
 
 
+FeatureRules = Callable[[Principal, str, object | None], bool]
+FEATURE_RULES: dict[str, FeatureRules] = {}
+
+
+def register_rules(prefix: str, rules: FeatureRules) -> None:
+    """A forum feature (networks, groups, meetings, resources) keeps its rules in its own `rules.py` and registers
+    them here under its actions' prefix: `can(principal, "network.decide", network)` asks the network's rules."""
+    FEATURE_RULES[prefix] = rules
+
+
 def can(principal: Principal | None, action: str, obj: object | None = None) -> bool:
     if principal is None:
         return False
+    prefix = action.split(".", 1)[0]
+    if prefix in FEATURE_RULES:
+        return FEATURE_RULES[prefix](principal, action, obj)
     # What was said in an organisation's name stays in its hands: a member who left or was removed loses it.
     if isinstance(obj, Comment) and action == "comment.change":  # edit, withdraw
         return _speaks_for_now(principal, obj.author_id, obj.organisation_id)

@@ -1,0 +1,1 @@
+"""Meetings, trainings, forums and congresses: registration within capacity, a waiting list, calendars, minutes."""

@@ -1,0 +1,1 @@
+"""Networks of organisations across municipalities: a charter, coordinators, members admitted, a members' discussion."""

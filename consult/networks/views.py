@@ -1,0 +1,7 @@
+"""Routes of the networks feature."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+routes: list[Route] = []
