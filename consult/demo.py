@@ -28,6 +28,10 @@ PEOPLE = [
     (f"mieszkanka@{DOMAIN}", "Ewa Mazur", False),
 ]
 
+MUNICIPALITY = "Gmina Wierzbno"
+# Wierzbno's neighbours, spanned by the local action group's network of NGOs (the forum's demo).
+NEIGHBOURS = ("Gmina Brzezinka", "Gmina Stare Pole", "Gmina Lipno Małe")
+
 ORGANISATIONS = [
     # creator (its first admin), profile
     (
@@ -97,6 +101,19 @@ ORGANISATIONS = [
             "description": "Festiwal „Most nad Wierzbnicą”, warsztaty teatralne i wsparcie dla młodych organizacji.",
         },
     ),
+    *(
+        (
+            f"admin@{DOMAIN}",
+            {
+                "name": name,
+                "kind": "municipality",
+                "area_served": name,
+                "fields": [],
+                "description": f"Urząd {name.replace('Gmina', 'Gminy')}: sąsiad Wierzbna w lokalnej grupie działania.",
+            },
+        )
+        for name in NEIGHBOURS
+    ),
 ]
 
 
@@ -124,7 +141,7 @@ def load_demo(session: Session) -> list[tuple[str, str]]:
     """
     with clock_at(JOINED):
         users = _people_and_organisations(session)
-    gmina = session.exec(select(Organisation).where(Organisation.kind == "municipality")).first()
+    gmina = session.exec(select(Organisation).where(Organisation.name == MUNICIPALITY)).first()
     if gmina:
         load_last_year(session, users, gmina, lambda user: _principal(session, user), DOMAIN)
         _demo_consultation(session, users, gmina)
@@ -145,7 +162,7 @@ def _people_and_organisations(session: Session) -> dict[str, User]:
             session, _principal(session, creator), orgs.OrganisationInput(**profile)
         )
         orgs.verify_organisation(session, _principal(session, admin), organisation)
-    gmina = session.exec(select(Organisation).where(Organisation.kind == "municipality")).first()
+    gmina = session.exec(select(Organisation).where(Organisation.name == MUNICIPALITY)).first()
     official = users[f"urzednik@{DOMAIN}"]
     if gmina and gmina.id not in _principal(session, official).roles:
         invitation = orgs.invite_member(

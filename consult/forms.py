@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
+from consult.errors import DomainError
 from consult.i18n import _, gettext
 
 T = TypeVar("T", bound=BaseModel)
@@ -30,20 +31,6 @@ STANDARD_MESSAGES = {
     "datetime_parsing": _("Enter a valid date and time."),
     "datetime_from_date_parsing": _("Enter a valid date and time."),
 }
-
-
-class DomainError(Exception):
-    """A rule an action refused, naming the form field it concerns (or "" for the whole form)."""
-
-    def __init__(self, field: str, message: str, status_code: int = 422, **params: Any) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-        self.status_code = status_code
-        self.params = params
-
-    def translated(self) -> str:
-        return gettext(self.message, **self.params)
 
 
 def invalid(message: str) -> PydanticCustomError:

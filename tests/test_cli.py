@@ -21,7 +21,7 @@ def _counts(url: str) -> tuple[int, int, int, int]:
     return counts
 
 
-def test_demo_loads_wierzbno_and_five_ngos_once(settings, monkeypatch, capsys):
+def test_demo_loads_wierzbno_its_neighbours_and_five_ngos_once(settings, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     assert cli(["demo"]) == 0
     first = _counts(settings.database_url)
@@ -32,9 +32,11 @@ def test_demo_loads_wierzbno_and_five_ngos_once(settings, monkeypatch, capsys):
     engine = make_engine(settings.database_url)
     with Session(engine) as s:
         kinds = [o.kind for o in s.exec(select(Organisation)).all()]
+        names = {o.name for o in s.exec(select(Organisation)).all()}
         official = s.exec(select(Membership).join(User).where(User.email == "urzednik@wierzbno.example")).one()
     engine.dispose()
-    assert kinds.count("municipality") == 1 and kinds.count("ngo") == 5
+    assert kinds.count("municipality") == 4 and kinds.count("ngo") == 5
+    assert {"Gmina Wierzbno", "Gmina Brzezinka", "Gmina Stare Pole", "Gmina Lipno Małe"} <= names
     assert official.role == "official"
     assert cli(["verify"]) == 0
 
