@@ -29,6 +29,7 @@ from consult.db import DBSessionMiddleware, make_engine
 from consult.desk.views import routes as desk_routes
 from consult.entries.views import routes as entry_routes
 from consult.feeds.views import routes as feed_routes
+from consult.forum.views import routes as forum_routes
 from consult.groups.views import routes as group_routes
 from consult.guards import HeadAsGetMiddleware, RefuseOutOfRangeMiddleware, allowed_hosts
 from consult.health import HEALTH_PATH, HealthCheckMiddleware
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *record_routes,
         *feed_routes,
         *municipality_routes,
+        *forum_routes,
         *network_routes,
         *group_routes,
         *meeting_routes,

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from consult.accounts.actions import RegisterInput, get_user_by_email, register_user
+from consult.demo_forum import load_forum
 from consult.demo_last_year import OPENS, load_last_year
 from consult.models import Membership, Organisation, User, clock_at, utcnow
 from consult.organisations import actions as orgs
@@ -147,6 +148,7 @@ def load_demo(session: Session) -> list[tuple[str, str]]:
         _demo_consultation(session, users, gmina)
         _demo_proposals(session, users)
         _demo_cosign_and_entry(session, users)
+        load_forum(session, DOMAIN, MUNICIPALITY, NEIGHBOURS)
     return LOG_INS
 
 

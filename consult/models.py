@@ -558,9 +558,29 @@ class WorkingGroup(SQLModel, table=True):
 
 
 class GroupDeclaration(SQLModel, table=True):
-    """A declaration to join a working group: an organisation with its representative, or an individual."""
+    """A declaration to join a working group: an organisation with its representative, or an individual.
+    At most one live (pending or accepted) declaration per group and organisation, and per group and person
+    declaring as an individual, held by partial unique indexes."""
 
     __tablename__ = "group_declaration"
+    __table_args__ = (
+        Index(
+            "uq_group_declaration_live_organisation",
+            "group_id",
+            "organisation_id",
+            unique=True,
+            sqlite_where=text("status IN ('pending', 'accepted') AND organisation_id IS NOT NULL"),
+            postgresql_where=text("status IN ('pending', 'accepted') AND organisation_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_group_declaration_live_person",
+            "group_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status IN ('pending', 'accepted') AND organisation_id IS NULL"),
+            postgresql_where=text("status IN ('pending', 'accepted') AND organisation_id IS NULL"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="working_group.id", index=True, ondelete="CASCADE")
     kind: str = Field(max_length=20)  # organisation | individual
@@ -615,18 +635,30 @@ class Resource(SQLModel, table=True):
 class Booking(SQLModel, table=True):
     """A request to use a resource for a time, and the owner's decision."""
 
-    __table_args__ = (Index("ix_booking_resource_time", "resource_id", "starts_at", "ends_at"),)
+    __table_args__ = (
+        Index("ix_booking_resource_time", "resource_id", "starts_at", "ends_at"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("head_count IS NULL OR head_count > 0", name="head_count_positive"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     resource_id: int = Field(foreign_key="resource.id", ondelete="CASCADE")
     organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")  # who borrows
     requested_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     starts_at: datetime
     ends_at: datetime
+    head_count: int | None = None  # people, for a room (never above its capacity when requested)
     purpose: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     status: str = Field(default="requested", max_length=20)  # requested | accepted | declined | cancelled
     decided_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     decided_at: datetime | None = None
     decision_note: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # Declined automatically because this other, overlapping request was accepted.
+    superseded_by_id: int | None = Field(default=None, foreign_key="booking.id", ondelete="SET NULL")
+    cancelled_at: datetime | None = None
+    cancelled_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    # Which side cancelled: the borrowing organisation or the owner.
+    cancelled_by_organisation_id: int | None = Field(default=None, foreign_key="organisation.id", ondelete="SET NULL")
+    cancel_reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -37,6 +37,7 @@ LIMITS: dict[str, tuple[Limit, ...]] = {
     "proposal.submit": (Limit(25, HOUR), Limit(100, DAY)),  # per person
     "vote.cast": (Limit(100, HOUR), Limit(500, DAY)),  # per person: a change of vote counts as a vote
     "receipt.mail": (Limit(30, HOUR), Limit(100, DAY)),  # per person; past it the receipt is on the page only
+    "booking.request": (Limit(30, HOUR), Limit(100, DAY)),  # per person: each request mails the owner's admins
 }
 
 

@@ -236,3 +236,337 @@ def make_proposal(
         organisation = make_organisation(session, admin=author, verified=True)
     data = ProposalInput(title=title, body=body, organisation_id=organisation.id, **fields)
     return submit_proposal(session, principal(session, author), consultation, data)
+
+
+# --- networks (the forum) -------------------------------------------------------------------------
+
+NETWORK_CHARTER = "Sieć zrzesza organizacje **czterech gmin**.\n\n- spotkania co kwartał\n- przyjęcia na spotkaniach"
+
+
+def make_network(
+    session: Session,
+    *,
+    coordinator: User | None = None,
+    municipalities: list[Organisation] | None = None,
+    name: str | None = None,
+    charter: str = NETWORK_CHARTER,
+):
+    """A network through the real action, founded by a municipal official (its first coordinator) unless told."""
+    from consult.networks.actions import NetworkInput, create_network
+
+    if coordinator is None:
+        coordinator, municipality = make_official(session, display_name="Koordynatorka Sieci")
+        municipalities = municipalities or [municipality]
+    if municipalities is None:
+        municipalities = [make_organisation(session, kind="municipality", name=f"Gmina Sieciowa {next(_n)}")]
+    data = NetworkInput(
+        name=name or f"Sieć Organizacji {next(_n)}", charter=charter, municipalities=[m.id for m in municipalities]
+    )
+    return create_network(session, principal(session, coordinator), data)
+
+
+def organisation_admin(session: Session, organisation: Organisation) -> User:
+    """The organisation's first admin."""
+    return session.exec(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organisation_id == organisation.id, Membership.role == "admin")
+        .order_by(Membership.id)
+    ).first()
+
+
+def network_coordinator(session: Session, network) -> User:
+    from consult.models import NetworkCoordinator
+
+    row = session.exec(select(NetworkCoordinator).where(NetworkCoordinator.network_id == network.id)).first()
+    return session.get(User, row.user_id)
+
+
+def apply_to(session: Session, network, organisation: Organisation, *, admin: User | None = None, message: str = ""):
+    """The organisation's application to the network, sent by its admin."""
+    from consult.networks.actions import ApplicationInput, apply_to_network
+
+    admin = admin or organisation_admin(session, organisation)
+    data = ApplicationInput(organisation_id=organisation.id, message=message)
+    return apply_to_network(session, principal(session, admin), network, data)
+
+
+def admit_to_network(session: Session, network, organisation: Organisation, *, meeting=None, note: str = ""):
+    """The organisation applied and a coordinator admitted it (at the meeting, when given)."""
+    from consult.networks.actions import DecisionInput, decide_application
+
+    application = apply_to(session, network, organisation)
+    data = DecisionInput(decision="admit", note=note, meeting_id=meeting.id if meeting else None)
+    coordinator = network_coordinator(session, network)
+    return decide_application(session, principal(session, coordinator), network, application.id, data)
+
+
+def make_network_meeting(
+    session: Session, network, *, starts_in: timedelta, kind: str = "quarterly", title: str | None = None, **fields
+):
+    """A published meeting of the network, made directly (the meetings feature has its own actions)."""
+    from consult.models import Meeting, NetworkMunicipality
+
+    starts_at = utcnow() + starts_in
+    spanned = select(NetworkMunicipality.municipality_id).where(NetworkMunicipality.network_id == network.id)
+    organiser = fields.pop("organisation_id", None) or session.exec(spanned).first()
+    meeting = Meeting(
+        slug=f"spotkanie-sieci-{next(_n)}",
+        title=title or f"Spotkanie kwartalne sieci {next(_n)}",
+        kind=kind,
+        organisation_id=organiser,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=3),
+        venue_address="Świetlica wiejska, ul. Szkolna 3, Wierzbno",
+        audience="network",
+        network_id=network.id,
+        published_at=utcnow() - timedelta(days=40),
+        **fields,
+    )
+    session.add(meeting)
+    session.commit()
+    return meeting
+
+
+def register_organisation(
+    session: Session, meeting, organisation: Organisation, *, attended: int | None = None, **fields
+):
+    """An organisation's registration for a meeting, made directly, with how many came when given."""
+    from consult.models import Registration
+
+    registration = Registration(
+        meeting_id=meeting.id,
+        organisation_id=organisation.id,
+        registered_by_id=organisation_admin(session, organisation).id,
+        attended=attended,
+        **fields,
+    )
+    session.add(registration)
+    session.commit()
+    return registration
+
+
+# --- rooms and equipment lent between organisations (consult.resources) --------------------------------------
+
+
+def make_resource(session: Session, organisation: Organisation, **fields):
+    """A room offered by the organisation through the real action (its first admin adds it), unless told otherwise."""
+    from consult.resources.actions import ResourceInput, create_resource
+
+    values = {
+        "kind": "room",
+        "name": "Sala konferencyjna",
+        "address": "ul. Szkolna 3, Wierzbno",
+        "capacity": 30,
+        "step_free": True,
+        "equipment": "rzutnik, ekran, 30 krzeseł",
+        **fields,
+    }
+    admin = principal(session, organisation_admin(session, organisation))
+    return create_resource(session, admin, organisation, ResourceInput(**values))
+
+
+def make_booking(
+    session: Session,
+    resource,
+    borrower: Organisation,
+    *,
+    starts_in: timedelta = timedelta(days=7),
+    hours: int = 3,
+    accepted: bool = False,
+    by: User | None = None,
+    **fields,
+):
+    """A request for the resource in the borrower's name by its first admin (or `by`), accepted when asked."""
+    from consult.resources.bookings import BookingInput, DecisionInput, decide_booking, request_booking
+
+    starts_at = (utcnow() + starts_in).replace(second=0, microsecond=0)
+    values = {
+        "organisation_id": borrower.id,
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(hours=hours),
+        "head_count": 10 if resource.kind == "room" else None,
+        "purpose": "Spotkanie zarządu",
+        **fields,
+    }
+    asker = by or organisation_admin(session, borrower)
+    booking = request_booking(session, principal(session, asker), resource, BookingInput(**values))
+    if accepted:
+        owner = principal(session, organisation_admin(session, session.get(Organisation, resource.organisation_id)))
+        booking, _ = decide_booking(session, owner, booking, DecisionInput(decision="accept"))
+    return booking
+
+
+# --- working groups (consult/groups) --------------------------------------------------------------
+
+
+def make_group(
+    session: Session,
+    *,
+    coordinator: User | None = None,
+    organisation: Organisation | None = None,
+    closes_in: timedelta = timedelta(days=14),
+    name: str | None = None,
+    goal: str = "Wypracować **mapę drogową** współpracy z organizacjami.",
+    **fields,
+):
+    """A working group through the real action, run by a municipality whose official coordinates it (new ones
+    unless given), taking declarations for two weeks unless told otherwise."""
+    from consult.groups.actions import GroupInput, create_group
+
+    if coordinator is None:
+        coordinator, organisation = make_official(session, organisation)
+    assert organisation is not None
+    data = GroupInput(
+        name=name or f"Grupa robocza {next(_n)}",
+        goal=goal,
+        organisation_id=organisation.id,
+        declarations_close_at=utcnow() + closes_in,
+        **fields,
+    )
+    return create_group(session, principal(session, coordinator), data)
+
+
+def close_declarations(session: Session, group) -> None:
+    """The group's deadline a minute ago, as the clock would have it."""
+    group.declarations_close_at = utcnow() - timedelta(minutes=1)
+    session.add(group)
+    session.commit()
+
+
+def make_declaration(
+    session: Session,
+    group,
+    *,
+    user: User | None = None,
+    organisation: Organisation | None = None,
+    accepted: bool = False,
+    **fields,
+):
+    """A declaration through the real action: an individual's (a new person unless given), or the organisation's
+    when one is given (its admin sends it unless `user` is given); accepted by the coordinator when asked."""
+    from consult.groups.actions import DecisionInput, DeclarationInput, decide_declaration, submit_declaration
+    from consult.groups.queries import load_access
+
+    if user is None:
+        user = (
+            make_user(session, display_name="Jan Lider")
+            if organisation is None
+            else organisation_admin(session, organisation)
+        )
+    values = {
+        "kind": "organisation" if organisation else "individual",
+        "organisation_id": organisation.id if organisation else None,
+        "name": user.display_name,
+        "contact": user.email,
+        "motivation": "Chcę pomóc w pracach grupy.",
+        **fields,
+    }
+    declaration = submit_declaration(session, principal(session, user), group, DeclarationInput(**values))
+    if accepted:
+        coordinator = session.get(User, group.coordinator_id)
+        access = load_access(session, group)
+        decision = DecisionInput(decision="accept")
+        decide_declaration(session, principal(session, coordinator), access, declaration, decision, "http://t/g")
+    return declaration
+
+
+def make_group_document(session: Session, group, *, text: str | None = None, title: str = "Mapa drogowa"):
+    """A group document (the road map) written by the coordinator from text."""
+    from consult.groups.documents import DocumentInput, create_document
+    from consult.groups.queries import load_access
+
+    text = text or ROAD_MAP
+    coordinator = session.get(User, group.coordinator_id)
+    data = DocumentInput(title=title, document=text)
+    return create_document(session, principal(session, coordinator), load_access(session, group), data)
+
+
+ROAD_MAP = """# Mapa drogowa grupy roboczej
+
+## § 1. Cele
+
+1. Grupa przygotowuje standardy współpracy gminy z organizacjami.
+2. Grupa proponuje zmiany w programie współpracy na kolejny rok.
+
+## § 2. Harmonogram
+
+1. Pierwsze spotkanie odbywa się po terminie składania deklaracji.
+2. Grupa przedstawia wnioski na forum we wrześniu.
+"""
+
+
+# --- meetings ---------------------------------------------------------------------------------------------
+
+
+def make_meeting(
+    session: Session,
+    *,
+    organiser: User | None = None,
+    organisation: Organisation | None = None,
+    title: str | None = None,
+    starts_in: timedelta = timedelta(days=14),
+    lasts: timedelta = timedelta(hours=3),
+    capacity: int | None = None,
+    breakouts: tuple[tuple[str, int | None], ...] = (),
+    published: bool = True,
+    **fields,
+):
+    """A meeting through the real actions (rules, ledger), organised by a verified NGO's admin unless told otherwise,
+    published unless told otherwise; `breakouts` as (name, places)."""
+    from consult.meetings.actions import MeetingInput, create_meeting, publish_meeting
+
+    if organiser is None:
+        organiser = make_user(session, display_name="Organizatorka Spotkań")
+    if organisation is None:
+        organisation = make_organisation(session, admin=organiser, verified=True)
+    starts = utcnow().replace(second=0, microsecond=0) + starts_in
+    values = {
+        "title": title or f"Spotkanie kwartalne sieci ({next(_n)})",
+        "kind": "quarterly",
+        "organisation_id": organisation.id,
+        "starts_at": starts,
+        "ends_at": starts + lasts,
+        "venue_address": "Wierzbno, ul. Szkolna 1, świetlica",
+        "capacity": capacity,
+        "breakout_name": [name for name, _places in breakouts],
+        "breakout_capacity": ["" if places is None else str(places) for _name, places in breakouts],
+        "breakouts": ["" for _ in breakouts],
+        **fields,
+    }
+    who = principal(session, organiser)
+    meeting = create_meeting(session, who, MeetingInput(**values))
+    if published:
+        publish_meeting(session, who, meeting)
+    return meeting
+
+
+def register_for(
+    session: Session,
+    meeting,
+    *,
+    user: User | None = None,
+    organisation: Organisation | None = None,
+    head_count: int = 1,
+    participants: list[str] | None = None,
+    breakout=None,
+    myself: bool = False,
+    **fields,
+):
+    """A registration through the real action: a new verified NGO's admin registers it unless told otherwise;
+    `myself` registers the user on their own."""
+    from consult.meetings.registrations import RegistrationInput, register_for_meeting
+
+    if user is None:
+        user = make_user(session)
+    if organisation is None and not myself:
+        organisation = make_organisation(session, admin=user, verified=True)
+    names = participants if participants is not None else [f"Uczestnik {i + 1}" for i in range(head_count)]
+    data = RegistrationInput(
+        organisation_id=None if myself else organisation.id,
+        head_count=head_count,
+        participants="\n".join(names) if not myself or participants else "",
+        breakout_id=breakout.id if breakout is not None else None,
+        **fields,
+    )
+    return register_for_meeting(session, principal(session, user), meeting, data)

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from consult import ledger
-from consult.comments import actions
+from consult.comments import actions, flags
 from consult.consultations.actions import gate_for, get_or_create_thread
 from consult.forms import DomainError
 from consult.models import Comment, CommentFlag, CommentRevision, Consultation, LedgerEvent, Organisation, utcnow
@@ -217,8 +217,9 @@ def test_post_comment_with_htmx_returns_the_comment_a_fresh_form_and_the_count(c
     assert fresh_form.get("hx-swap-oob") == "true"
     assert field(fresh_form, "body") == field(fresh_form, "justification") == ""
     assert field(fresh_form, "current_wording") == " ".join(paragraph.text.split())
-    count = html.one(f"#paragraph-{paragraph.key}-count")
-    assert count.get("hx-swap-oob") == "true" and count.text == "1"
+    link = html.one(f"#paragraph-{paragraph.key}-link")  # the paragraph's link: "Comment on this" until now
+    assert link.get("hx-swap-oob") == "true" and link.text.replace(" ", "") == "Comments(1)"
+    assert html.one(f"#paragraph-{paragraph.key}-count").text == "1"
     assert "<html" not in response.text
 
 
@@ -804,7 +805,7 @@ def test_ledger_records_every_change_by_hash_without_the_text(db):
     )
     g = gate(db, consultation)
     actions.edit_comment(db, principal(db, author), comment, g, actions.CommentInput(body=f"{secret} 2"))
-    actions.flag_comment(db, principal(db, reader), comment, g, actions.FlagInput(reason="Tajny powód"))
+    flags.flag_comment(db, principal(db, reader), comment, g, flags.FlagInput(reason="Tajny powód"))
     actions.hide_comment(db, principal(db, official), comment, g, actions.ModerationInput(reason="Publiczny powód"))
     actions.restore_comment(db, principal(db, official), comment, g)
     actions.withdraw_comment(db, principal(db, author), comment, g)
@@ -875,3 +876,37 @@ def test_a_resident_is_not_offered_reply_in_an_organisations_only_consultation_a
     reply_page = page(client.get(f"/comments/{comment.id}/reply"))  # the address typed by hand: the reason, no form
     assert "Only members of verified organisations comment" in reply_page.one(f"#comment-{comment.id}-reply-form").text
     assert not reply_page.select(f"#comment-{comment.id}-reply-form form")
+
+
+# --- replies to an entry an official made -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("sender", ["person", "organisation"])
+def test_a_reply_to_an_outside_entry_names_its_sender_never_the_official(client, db, sender):
+    """A letter an official entered is the sender's: "in reply to" and the reply form name the sender (the person,
+    or the organisation), never the official who typed it in."""
+    from consult.entries.actions import EntryInput, enter_comment
+
+    official, municipality = make_official(db, display_name="Katarzyna Urzędniczka")
+    consultation = make_consultation(db, official=official, municipality=municipality)
+    club = make_organisation(db, name="Klub Seniora Jesień", verified=True)
+    entry = EntryInput(
+        sender=sender,
+        sender_name="Jan Kowalski" if sender == "person" else "",
+        organisation_id=club.id if sender == "organisation" else None,
+        body="List w sprawie programu.",
+        channel="paper",
+        received_at=utcnow().date(),
+    )
+    letter = enter_comment(db, principal(db, official), consultation, entry)
+    replier, organisation = ngo_member(db, name="Ewa Odpowiadająca")
+    reply = make_comment(db, consultation, author=replier, organisation=organisation, parent=letter, body="Zgoda.")
+    named = "Jan Kowalski" if sender == "person" else "Klub Seniora Jesień"
+    signed_in(client, make_user(db))
+
+    replies = page(client.get(f"/comments/{letter.id}/replies"))
+    form = page(client.get(f"/comments/{letter.id}/reply"))
+
+    assert replies.one(f"#comment-{reply.id} .in-reply-to").text == f"in reply to {named}"
+    assert replies.one("h1").text == f"Replies to {named}" and form.one("h1").text == f"Reply to {named}"
+    assert "Urzędniczka" not in replies.text and "Urzędniczka" not in form.text

@@ -384,6 +384,29 @@ def test_organisation_withdraws_its_cosignature(client, db):
     ]
 
 
+def test_a_plain_member_is_not_offered_to_withdraw_the_admins_cosignature(client, db, other_client):
+    """The organisation's admins, or the person who signed, withdraw a co-signature: a plain member is not offered
+    the button (the server would refuse), and the one who signed is, even as a plain member."""
+    c = Coalition(db)
+    plain = make_user(db, display_name="Jan Zwykły")
+    add_member(db, c.foundation, plain)
+    signed_in(client, c.member)  # the foundation's admin
+    cosign(client, "comment", c.comment.id, c.foundation.id)
+    withdraw = f"/cosign/comment/{c.comment.id}/withdraw"
+
+    region = page(signed_in(other_client, plain).get(c.thread_url)).one(f"#comment-{c.comment.id}-cosign")
+    assert region.one(".cosigners").text == "Co-signed by: Fundacja Most"
+    assert [f.get("action") for f in region.select("form")] == []
+    assert cosign(other_client, "comment", c.comment.id, c.foundation.id, verb="withdraw").status_code == 403
+    admins = page(client.get(c.thread_url)).one(f"#comment-{c.comment.id}-cosign")
+    assert [f.get("action") for f in admins.select("form")] == [withdraw]
+
+    cosign(client, "comment", c.comment.id, c.foundation.id, verb="withdraw")
+    cosign(other_client, "comment", c.comment.id, c.foundation.id)  # now the plain member signs
+    mine = page(other_client.get(c.thread_url)).one(f"#comment-{c.comment.id}-cosign")
+    assert [f.get("action") for f in mine.select("form")] == [withdraw]
+
+
 def test_withdraw_without_javascript_redirects_back(client, db):
     c = Coalition(db)
     signed_in(client, c.member)

@@ -432,3 +432,29 @@ def test_entry_from_a_person_needs_a_name(client, db, official):
     response = signed_in(client, person).submit(f"/consultations/{consultation.slug}/entries/new", values)
     assert response.status_code == 422
     assert "Name of the person or group: Give the name" in page(response).one(".error-summary").text
+
+
+def test_after_the_record_the_official_is_offered_no_form_that_would_be_refused(client, db, official):
+    """A published record freezes the consultation: no entry of a letter, no revised version, no hiding."""
+    from consult.answers.actions import AnswerInput, answer_contribution
+    from consult.records.actions import RecordInput, publish_record
+
+    person, municipality = official
+    consultation = make_consultation(db, official=person, municipality=municipality)
+    comment = make_comment(db, consultation, body="Uwaga przed protokołem.")
+    signed_in(client, person)
+    before = page(client.get(f"/consultations/{consultation.slug}"))
+    assert "Enter a comment received outside the platform" in [a.text for a in before.select("a")]
+    hide = f"/comments/{comment.id}/hide"
+    assert hide in [a.get("href") for a in before.select(f"#comment-{comment.id} a")]
+    close_consultation(db, consultation)
+    answer = AnswerInput(position="explained", justification="Wyjaśniono.")
+    answer_contribution(db, principal(db, person), consultation, ("comment", comment.id), answer)
+    publish_record(db, principal(db, person), consultation, RecordInput())
+
+    after = page(client.get(f"/consultations/{consultation.slug}"))
+    texts = [a.text for a in after.select("a")]
+    assert "Enter a comment received outside the platform" not in texts
+    assert "Publish a revised version" not in texts
+    assert hide not in [a.get("href") for a in after.select(f"#comment-{comment.id} a")]
+    assert "Review and answer the contributions" in texts  # reading it stays

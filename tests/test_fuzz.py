@@ -50,7 +50,7 @@ def field_names() -> set[str]:
     """Every field of every input model in the application's feature packages."""
     names = set(EXTRA_FIELDS)
     for module in pkgutil.walk_packages(consult.__path__, "consult."):
-        if module.name.endswith((".actions", ".votes", ".versions", ".invitations", ".contributions")):
+        if module.name.endswith((".actions", ".votes", ".versions", ".invitations", ".contributions", ".bookings")):
             for value in vars(importlib.import_module(module.name)).values():
                 if isinstance(value, type) and issubclass(value, BaseModel) and value.__module__.startswith("consult"):
                     names.update(value.model_fields)

@@ -37,6 +37,7 @@ from consult.models import (
     Organisation,
     Thread,
     User,
+    WorkingGroup,
     utcnow,
 )
 from tests.conftest import Client
@@ -310,7 +311,7 @@ class Crawl:
 
 def closed_awaiting_answers(db: Session) -> Consultation:
     """A consultation of Wierzbno that closed two days ago with a comment, a reply and a proposal unanswered."""
-    gmina = db.exec(select(Organisation).where(Organisation.kind == "municipality")).one()
+    gmina = db.exec(select(Organisation).where(Organisation.name == "Gmina Wierzbno")).one()  # not its neighbours
     official = db.exec(select(User).where(User.email == f"urzednik@{DOMAIN}")).one()
     club_admin = db.exec(select(User).where(User.email == f"klub@{DOMAIN}")).one()
     seniors_admin = db.exec(select(User).where(User.email == f"seniorzy@{DOMAIN}")).one()
@@ -331,6 +332,7 @@ def closed_awaiting_answers(db: Session) -> Consultation:
         else:
             hide_comment(db, principal(db, official), comment, gate, ModerationInput(reason="Obraźliwy język."))
     make_proposal(db, consultation, author=seniors_admin, organisation=seniors, title="Głosowanie także na papierze")
+    _desk9_moderation(db, consultation, gate, official, root, seniors_admin, seniors)
     now = utcnow()
     consultation.opens_at, consultation.closes_at = now - timedelta(days=30), now - timedelta(days=2)
     consultation.published_at = now - timedelta(days=31)
@@ -341,9 +343,192 @@ def closed_awaiting_answers(db: Session) -> Consultation:
     return consultation
 
 
+def forum_groups(db: Session) -> None:
+    """Two working groups of Wierzbno coordinated by its official: one taking declarations (the foundation accepted, the
+    club's and the resident's pending), with a road map commented on and a discussion; one whose deadline passed."""
+    from consult.comments.actions import submit_comment
+    from consult.groups.documents import GROUP_THREAD, PARAGRAPH_THREAD, get_or_create_thread, paragraph_owner
+    from consult.groups.queries import load_access
+    from consult.groups.threads import gate_for as group_gate
+    from consult.models import Paragraph
+    from tests.factories import close_declarations, make_declaration, make_group, make_group_document
+
+    official, foundation_admin, club_admin, resident = (
+        db.exec(select(User).where(User.email == f"{who}@{DOMAIN}")).one()
+        for who in ("urzednik", "fundacja", "klub", "mieszkanka")
+    )
+    gmina = db.get(Organisation, next(iter(principal(db, official).roles)))
+    group = make_group(db, coordinator=official, organisation=gmina, name="Rozwój trzeciego sektora")
+    foundation = db.get(Organisation, next(iter(principal(db, foundation_admin).roles)))
+    make_declaration(db, group, organisation=foundation, user=foundation_admin, accepted=True)
+    make_declaration(db, group, organisation=db.get(Organisation, next(iter(principal(db, club_admin).roles))))
+    make_declaration(db, group, user=resident)
+    document = make_group_document(db, group)
+    key = db.exec(select(Paragraph.key).where(Paragraph.version_id == document.version_id)).first()
+    thread = get_or_create_thread(db, PARAGRAPH_THREAD, paragraph_owner(document, key))
+    gate = group_gate(load_access(db, group))
+    submit_comment(db, principal(db, foundation_admin), thread.id, gate, CommentInput(body="Proponujemy **luty**."))
+    discussion = get_or_create_thread(db, GROUP_THREAD, str(group.id))
+    submit_comment(db, principal(db, official), discussion.id, gate, CommentInput(body="Witamy w zespole."))
+    closed = make_group(db, coordinator=official, organisation=gmina, name="Sieci współpracy")
+    close_declarations(db, closed)
+
+
+def forum_resources(db: Session) -> None:
+    """The demo's room and projector at the foundation, the club's accepted booking and the seniors' request; and
+    the club's own hall, so that the foundation (crawled first) meets the request form before any switch is pressed."""
+    from consult.resources.demo import CLUB, load_demo_resources
+    from tests.factories import make_resource
+
+    load_demo_resources(db)
+    club = db.exec(select(Organisation).where(Organisation.name == CLUB)).one()
+    make_resource(db, club, name="Świetlica klubu", address="ul. Sportowa 1, Wierzbno", capacity=60)
+
+
+def resource_urls(db: Session) -> list[str]:
+    """Each resource and booking, the lists, and the bookings pages of the organisations that lend or borrow."""
+    from consult.models import Booking, Resource
+
+    urls = ["/resources", "/resources?kind=room&step_free=1&min_capacity=10"]
+    sides = select(Organisation.slug).where(
+        Organisation.id.in_(select(Resource.organisation_id)) | Organisation.id.in_(select(Booking.organisation_id))
+    )
+    for slug in db.exec(sides).all():
+        urls += [f"/organisations/{slug}/resources", f"/organisations/{slug}/bookings"]
+    urls += [f"/resources/{resource_id}" for resource_id in db.exec(select(Resource.id)).all()]
+    return urls + [f"/resources/bookings/{booking_id}" for booking_id in db.exec(select(Booking.id)).all()]
+
+
+def forum_networks(db: Session) -> None:
+    """The valley's network, coordinated by Wierzbno's official across the four gminas: the club admitted at last
+    quarter's meeting, the seniors too, the foundation's application waiting; quarterly meetings with attendance
+    (two held, one coming) and a members' discussion with a reply."""
+    from consult.comments.actions import submit_comment
+    from consult.networks.queries import access_of
+    from consult.networks.threads import gate_of, post_to_discussion
+    from tests.factories import admit_to_network, apply_to, make_network, make_network_meeting, register_organisation
+
+    official, club_admin, seniors_admin, foundation_admin = (
+        db.exec(select(User).where(User.email == f"{who}@{DOMAIN}")).one()
+        for who in ("urzednik", "klub", "seniorzy", "fundacja")
+    )
+    club, seniors, foundation = (
+        db.get(Organisation, next(iter(principal(db, person).roles)))
+        for person in (club_admin, seniors_admin, foundation_admin)
+    )
+    gminas = db.exec(select(Organisation).where(Organisation.kind == "municipality").order_by(Organisation.id)).all()
+    network = make_network(db, coordinator=official, municipalities=list(gminas), name="Sieć NGO Doliny Wierzbnicy")
+    spring = make_network_meeting(db, network, starts_in=timedelta(days=-150), title="Spotkanie kwartalne (wiosna)")
+    summer = make_network_meeting(db, network, starts_in=timedelta(days=-60), title="Spotkanie kwartalne (lato)")
+    make_network_meeting(db, network, starts_in=timedelta(days=30), title="Spotkanie kwartalne (jesień)")
+    admit_to_network(db, network, club, meeting=spring, note="Witamy!")
+    admit_to_network(db, network, seniors)
+    apply_to(db, network, foundation, message="Prowadzimy festiwal i warsztaty.")
+    register_organisation(db, spring, club, attended=2)
+    register_organisation(db, summer, seniors, attended=0)
+    root = post_to_discussion(db, principal(db, club_admin), network, CommentInput(body="Kto ma **rzutnik**?"))
+    reply = CommentInput(body="Mamy, pożyczymy.", organisation_id=seniors.id)
+    submit_comment(db, principal(db, seniors_admin), root.thread_id, gate_of(access_of(db, network)), reply, root)
+
+
+def network_urls(db: Session) -> list[str]:
+    """The networks' list and founding form, and each network's pages."""
+    from consult.models import Network
+
+    urls = ["/networks", "/networks/new"]
+    for slug in db.exec(select(Network.slug)).all():
+        urls += [f"/networks/{slug}"] + [
+            f"/networks/{slug}/{page}"
+            for page in ("discussion", "members", "applications", "coordinators", "attendance", "edit")
+        ]
+    return urls
+
+
+def forum_meetings(db: Session) -> None:
+    """The club's congress (two groups, 12 places: the foundation and the seniors registered, the resident on her own,
+    one organisation waiting), its draft, a cancelled training; and the gmina's forum held yesterday during the open
+    consultation, with attendance, minutes and a point of them entered into the consultation."""
+    from consult.meetings import actions as meetings
+    from consult.meetings import after
+    from consult.meetings.points import PointInput, enter_minutes_point
+    from consult.models import MeetingBreakout
+    from tests.factories import make_meeting, make_organisation, register_for
+
+    official, club_admin, seniors_admin, foundation_admin, resident = (
+        db.exec(select(User).where(User.email == f"{who}@{DOMAIN}")).one()
+        for who in ("urzednik", "klub", "seniorzy", "fundacja", "mieszkanka")
+    )
+    club, seniors, foundation, gmina = (
+        db.get(Organisation, next(iter(principal(db, person).roles)))
+        for person in (club_admin, seniors_admin, foundation_admin, official)
+    )
+    congress = make_meeting(
+        db, organiser=club_admin, organisation=club, title="Kongres organizacji powiatu", kind="congress",
+        capacity=12, breakouts=(("Sport i turystyka", 6), ("Pomoc społeczna i zdrowie", None)),
+        agenda="- Grupy tematyczne\n- Sesja plenarna\n- Konkursy grantowe",
+    )  # fmt: skip
+    sport, welfare = db.exec(select(MeetingBreakout).where(MeetingBreakout.meeting_id == congress.id)).all()
+    register_for(db, congress, user=seniors_admin, organisation=seniors, head_count=6, breakout=sport,
+                 catering_needs="Dwa posiłki bezglutenowe")  # fmt: skip
+    register_for(db, congress, user=foundation_admin, organisation=foundation, head_count=5, breakout=welfare)
+    register_for(db, congress, user=resident, myself=True, breakout=welfare)
+    register_for(db, congress, head_count=2, breakout=welfare)  # waits
+    make_meeting(db, organiser=club_admin, organisation=club, title="Szkic: turniej", published=False)
+    training = make_meeting(db, organiser=club_admin, organisation=club, title="Szkolenie z dotacji", kind="training")
+    meetings.cancel_meeting(db, principal(db, club_admin), training, meetings.CancelInput(reason="Choroba"), "")
+    forum = make_meeting(db, organiser=official, organisation=gmina, title="Forum organizacji", kind="forum")
+    held = register_for(db, forum, user=foundation_admin, organisation=foundation, head_count=2)
+    forum.starts_at, forum.ends_at = utcnow() - timedelta(hours=26), utcnow() - timedelta(hours=23)
+    db.add(forum)
+    db.commit()
+    who = principal(db, official)
+    after.record_attendance(db, who, forum, {f"attended-{held.id}": "2"})
+    minutes = "Otwarcie forum.\n\n- Fundacja proponuje **małe granty**.\n- Więcej konsultacji w szkołach."
+    after.publish_minutes(db, who, forum, after.MinutesInput(minutes=minutes))
+    now = utcnow()
+    open_now = db.exec(
+        select(Consultation).where(
+            Consultation.organisation_id == gmina.id, Consultation.opens_at < forum.starts_at,
+            Consultation.closes_at > now, Consultation.published_at.is_not(None),
+        )
+    ).first()  # fmt: skip
+    if open_now is not None:
+        point = PointInput(consultation_id=open_now.id, organisation_id=foundation.id, body="Małe granty.")
+        enter_minutes_point(db, who, forum, point)
+    make_organisation(db, name="Stowarzyszenie bez spotkań")
+
+
+def meeting_urls(db: Session) -> list[str]:
+    """The meetings' list and form, each meeting's pages, and each registration's."""
+    from consult.models import Meeting, Registration
+
+    urls = ["/meetings", "/meetings/new"]
+    for slug in db.exec(select(Meeting.slug)).all():
+        urls += [f"/meetings/{slug}"] + [
+            f"/meetings/{slug}/{page}"
+            for page in ("edit", "cancel", "registrations", "minutes", "points/new", "points/new?point=2")
+        ]
+    for registration_id, slug in db.exec(
+        select(Registration.id, Meeting.slug).join(Meeting, Meeting.id == Registration.meeting_id)
+    ).all():
+        urls.append(f"/meetings/{slug}/registrations/{registration_id}")
+    return urls
+
+
+def _desk9_moderation(db: Session, consultation, gate, official, root, seniors_admin, seniors) -> None:
+    """A flagged comment waiting in the officials' moderation queue, and a proposal hidden with a public reason."""
+    from consult.comments.flags import FlagInput, flag_comment
+    from consult.proposals.moderation import ProposalModerationInput, hide_proposal
+
+    resident = db.exec(select(User).where(User.email == f"mieszkanka@{DOMAIN}")).one()
+    flag_comment(db, principal(db, resident), root, gate, FlagInput(category="off_topic", reason="Nie na temat."))
+    hidden = make_proposal(db, consultation, author=seniors_admin, organisation=seniors, title="Reklama")
+    hide_proposal(db, principal(db, official), hidden, consultation, ProposalModerationInput(reason="Reklama."))
+
+
 def seeds(db: Session) -> list[str]:
     """The start pages, and one of each thing in the database a link may not lead to within PER_ROUTE pages."""
-    urls = list(SEEDS)
+    urls = list(SEEDS) + ["/desk/moderation"]
     for slug in db.exec(select(Consultation.slug)).all():
         urls += [f"/consultations/{slug}", f"/consultations/{slug}/diff", f"/consultations/{slug}/record"]
     for thread in db.exec(select(Thread).where(Thread.owner_kind == "paragraph")).all():
@@ -355,6 +540,11 @@ def seeds(db: Session) -> list[str]:
             urls.append(f"/comments/{comment.id}/history")
     for signature in db.exec(select(CoSignature)).all():
         urls.append(f"/receipts/cosign/{signature.subject_kind}/{signature.subject_id}/{signature.organisation_id}")
+    for slug in db.exec(select(WorkingGroup.slug)).all():
+        urls += ["/groups", f"/groups/{slug}", f"/groups/{slug}/declare"]
+    urls += resource_urls(db)
+    urls += network_urls(db)
+    urls += meeting_urls(db)
     return urls + [f"/receipts/{seq}" for seq in db.exec(select(LedgerEvent.seq).limit(3)).all()]
 
 
@@ -383,6 +573,10 @@ def test_every_page_family_validates(app, db, client, settings, tmp_path):
     assert java_missing() is None, java_missing()
     load_demo(db)
     closed_awaiting_answers(db)
+    forum_groups(db)
+    forum_resources(db)
+    forum_networks(db)
+    forum_meetings(db)
     links, invitation = signed_links(db, settings), invitation_link(db, settings)
     routes = every_route(app.routes)
     (tmp_path / "pages").mkdir()

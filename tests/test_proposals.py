@@ -376,14 +376,18 @@ def test_list_pages_by_twenty_with_the_pagination_links(client, db):
 
 def test_consultation_page_links_its_proposals_and_the_form_while_open(client, db, three_proposals):
     consultation, _made = three_proposals
+    member, _organisation = ngo_member(db)
 
-    section = page(client.get(f"/consultations/{consultation.slug}")).one("section.proposals-summary")
+    visitor = page(client.get(f"/consultations/{consultation.slug}")).one("section.proposals-summary")
+    section = page(log_in(client, member).get(f"/consultations/{consultation.slug}")).one("section.proposals-summary")
 
     assert section.one("h2").text == "Propozycje"
     assert "3 propozycje" in section.text
     links = {a.text: a.get("href") for a in section.select("a")}
     assert links["Propozycje i głosy organizacji"] == proposals_url(consultation)
     assert links["Zgłoś propozycję"] == f"{proposals_url(consultation)}/new"
+    to_log_in = {a.text: a.get("href") for a in visitor.select("a")}["Zaloguj się, aby zgłosić propozycję"]
+    assert to_log_in == f"/login?next=/consultations/{consultation.slug}/proposals/new"
 
 
 def test_closed_consultation_page_offers_no_proposal_form(client, db):
@@ -725,3 +729,175 @@ def test_demo_has_two_proposals_with_votes_loaded_once(settings, monkeypatch, cl
     ]
     assert html.select("li.proposal .tally")[0].text == "Za: 2 Przeciw: 0 Wstrzymujące się: 1"
     assert cli(["verify"]) == 0
+
+
+# --- nobody is offered a form they may not use -----------------------------------------------------
+
+
+def proposal_region(client, consultation) -> tuple[Element, Element]:
+    """The proposals' part of the consultation's page, and the list of proposals."""
+    detail = page(client.get(f"/consultations/{consultation.slug}")).one("section.proposals-summary")
+    return detail, page(client.get(proposals_url(consultation))).one("main")
+
+
+def test_a_resident_is_told_why_instead_of_being_offered_a_proposal_in_an_organisations_only_consultation(client, db):
+    consultation = make_consultation(db, participation="verified_organisations")
+    resident = make_user(db)
+    log_in(client, resident)
+
+    for region in proposal_region(client, consultation):
+        assert links(region, "Zgłoś propozycję") == []
+        refusal = region.one(".proposal-refusal")
+        assert refusal.text.startswith("W tych konsultacjach propozycje zgłaszają wyłącznie członkowie")
+        assert links(refusal, "Twoje organizacje") == ["/my/organisations"]
+    form = page(client.get(f"{proposals_url(consultation)}/new"))
+    assert form.select("form.proposal-form") == []
+
+
+def test_a_member_of_an_unverified_organisation_is_told_why_too(client, db):
+    consultation = make_consultation(db, participation="verified_organisations")
+    member, _organisation = ngo_member(db, verified=False)
+    log_in(client, member)
+    for region in proposal_region(client, consultation):
+        assert links(region, "Zgłoś propozycję") == [] and region.one(".proposal-refusal")
+
+
+def test_the_consulting_municipalitys_official_is_told_it_answers_proposals(client, db, official):
+    user, municipality = official
+    consultation = make_consultation(db, official=user, municipality=municipality)
+    proposal = make_proposal(db, consultation)
+    log_in(client, user)
+
+    for region in proposal_region(client, consultation):
+        assert links(region, "Zgłoś propozycję") == []
+        assert region.one(".proposal-refusal").text.startswith("Gmina prowadząca konsultacje odpowiada na propozycje")
+    votes = page(client.get(proposal_url(consultation, proposal))).one(f"#proposal-{proposal.id}-vote")
+    assert votes.select("form") == []
+    assert "nie głosuje" in votes.text
+
+
+def test_a_resident_is_offered_the_proposal_where_any_signed_in_user_may(client, db):
+    consultation = make_consultation(db, participation="signed_in")
+    log_in(client, make_user(db))
+    for region in proposal_region(client, consultation):
+        assert links(region, "Zgłoś propozycję") == [f"{proposals_url(consultation)}/new"]
+
+
+# --- hiding a proposal with a public reason ----------------------------------------------------------
+
+
+def test_the_official_hides_a_proposal_with_a_public_reason_and_restores_it(client, db, official):
+    user, municipality = official
+    consultation = make_consultation(db, official=user, municipality=municipality)
+    proposal = make_proposal(db, consultation, title="Reklama sklepu", body="Kupujcie w naszym sklepie!")
+    voter, voting = ngo_member(db, name="Jan Głosujący")
+    log_in(client, user)
+    url = proposal_url(consultation, proposal)
+
+    shown = page(client.get(url))
+    assert links(shown, "Ukryj propozycję") == [f"{url}/hide"]
+    empty = client.submit(f"{url}/hide", {"reason": ""}, follow_redirects=False)
+    assert empty.status_code == 422 and error_of(page(empty), "reason") == "Błąd: To pole jest wymagane."
+    hidden = client.submit(f"{url}/hide", {"reason": "Reklama, nie propozycja."}, follow_redirects=False)
+    assert target(hidden) == url
+    review = page(client.get(f"/consultations/{consultation.slug}/review")).one(f"#contribution-proposal-{proposal.id}")
+    assert review.one(".moderation-note").text == "Ukryte przez moderatorów."  # as a hidden comment: no text
+    assert "Reklama sklepu" not in review.text and "Kupujcie" not in review.text
+
+    client.cookies.clear()
+    public = page(client.get(url))
+    assert public.one("h1").text == "Propozycja ukryta przez moderatorów"
+    assert (
+        public.one(f"#proposal-{proposal.id}-hidden").text
+        == "Ukryta przez moderatorów. Powód: Reklama, nie propozycja."
+    )
+    assert "Kupujcie" not in public.text and "Reklama sklepu" not in public.text
+    listed = page(client.get(proposals_url(consultation))).one(f"li#proposal-{proposal.id}")
+    assert listed.one("h2").text == "Propozycja ukryta przez moderatorów" and "Reklama sklepu" not in listed.text
+    assert "Reklama, nie propozycja." in listed.one(".moderation-note").text
+    assert (
+        "0 propozycji" in page(client.get(f"/consultations/{consultation.slug}")).one("section.proposals-summary").text
+    )
+
+    log_in(client, voter)
+    vote = client.submit(f"{url}/vote", {"organisation_id": str(voting.id), "choice": "for"}, follow_redirects=False)
+    assert vote.status_code == 409 and db.exec(select(Vote)).all() == []
+    assert (
+        page(client.get(url))
+        .one(f"#proposal-{proposal.id}-vote .closed-note")
+        .text.startswith("Ta propozycja została ukryta")
+    )
+
+    client.cookies.clear()
+    log_in(client, user)
+    restored = client.submit(f"{url}/restore", follow_redirects=False)
+    assert target(restored) == url
+    assert page(client.get(url)).one("h1").text == "Reklama sklepu"
+    assert [e.action for e in ledger_events(db) if e.subject_kind == "proposal"][-2:] == [
+        "proposal.hidden",
+        "proposal.restored",
+    ]
+    assert '"reason":"Reklama, nie propozycja."' in ledger_events(db, "proposal.hidden")[0].payload
+
+
+@pytest.mark.parametrize("who", ["visitor", "author", "ngo member", "official elsewhere"])
+def test_only_the_municipalitys_officials_and_admins_hide_proposals(client, db, official, who):
+    user, municipality = official
+    consultation = make_consultation(db, official=user, municipality=municipality)
+    author, organisation = ngo_member(db)
+    proposal = make_proposal(db, consultation, author=author, organisation=organisation)
+    person = {
+        "visitor": None,
+        "author": author,
+        "ngo member": ngo_member(db, name="Inna Osoba")[0],
+        "official elsewhere": make_official(db)[0],
+    }[who]
+    if person is not None:
+        log_in(client, person)
+    url = proposal_url(consultation, proposal)
+
+    assert links(page(client.get(url)), "Ukryj propozycję") == []
+    shown = client.get(f"{url}/hide", follow_redirects=False)
+    sent = client.submit(f"{url}/hide", {"reason": "Nie podoba mi się."}, follow_redirects=False)
+    assert shown.status_code in (303, 403) and sent.status_code in (303, 403)
+    with pytest.raises(DomainError):
+        from consult.proposals.moderation import ProposalModerationInput, hide_proposal
+
+        hide_proposal(
+            db,
+            principal(db, person) if person else None,
+            proposal,
+            consultation,
+            ProposalModerationInput(reason="x" * 5),
+        )
+    assert fresh_status(db, proposal) == "visible"
+
+
+def fresh_status(db, proposal) -> str:
+    fresh(db)
+    return db.get(Proposal, proposal.id).status
+
+
+def test_a_hidden_proposal_is_hidden_in_the_record_and_needs_no_answer(db, official):
+    from consult.answers.contributions import progress
+    from consult.proposals.moderation import ProposalModerationInput, hide_proposal
+    from consult.records.actions import RecordInput, publish_record
+    from tests.factories import close_consultation
+
+    user, municipality = official
+    consultation = make_consultation(db, official=user, municipality=municipality)
+    proposal = make_proposal(db, consultation, title="Do ukrycia", body="Treść do ukrycia.")
+    hide_proposal(db, principal(db, user), proposal, consultation, ProposalModerationInput(reason="Spam."))
+    close_consultation(db, consultation)
+    assert progress(db, consultation).total == 0
+    record = publish_record(db, principal(db, user), consultation, RecordInput())
+    from consult.records.snapshot import load
+
+    [row] = load(db, record)["proposals"]
+    assert (row["status"], row["status_reason"], row["title"], row["body"]) == ("hidden", "Spam.", None, None)
+    assert load(db, record)["counts"]["hidden"] == 1
+    with pytest.raises(DomainError) as frozen:
+        from consult.proposals.moderation import restore_proposal
+
+        restore_proposal(db, principal(db, user), proposal, consultation)
+    assert frozen.value.status_code == 409

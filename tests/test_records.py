@@ -267,3 +267,143 @@ def test_every_consultation_action_of_the_demo_is_in_the_ledger(db, settings, mo
         "record.pdf_rendered",  # the demo runs the worker's jobs once
     }
     assert expected <= seen, expected - seen
+
+
+# --- a consultation's history in the record --------------------------------------------------------------------
+
+
+def _golden_record_bytes(db) -> bytes:
+    """A record built on fixed dates, names and ledger head (nothing random in it): a comment with a reply and an
+    answer, an outside entry from a person without an account, a proposal with a vote; and no change of the
+    consultation. Its canonical bytes, as publication would store them."""
+    from datetime import UTC, datetime
+
+    from consult.entries.actions import EntryInput, enter_comment
+    from consult.models import Record, clock_at
+    from consult.proposals.votes import cast_vote
+    from consult.records.snapshot import built
+    from tests.factories import add_member, make_proposal
+
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with clock_at(start):
+        official = make_user(db, email="golden.official@example.pl", display_name="Urzędniczka")
+        municipality = make_organisation(
+            db, admin=_golden_admin(db), kind="municipality", name="Gmina Złota", verified=True
+        )
+        add_member(db, municipality, official, role="official")
+        consultation = make_consultation(
+            db, official=official, municipality=municipality, title="Program współpracy złoty"
+        )
+        member = make_user(db, email="golden.member@example.pl", display_name="Członkini")
+        ngo = make_organisation(db, admin=member, name="Fundacja Złota", krs="0000111222", verified=True)
+        other_admin = make_user(db, email="golden.other@example.pl", display_name="Inny")
+        other = make_organisation(db, admin=other_admin, name="Klub Złoty", krs="0000333444", verified=True)
+    with clock_at(start + timedelta(days=2)):
+        comment = make_comment(
+            db,
+            consultation,
+            organisation=ngo,
+            author=member,
+            paragraph=paragraph_by_label(db, consultation, "§ 6 ust. 1"),
+            body="Prosimy o dłuższy termin.",
+            proposed_wording="Termin 21 dni.",
+        )
+        make_comment(db, consultation, organisation=other, author=other_admin, parent=comment, body="Popieramy.")
+        proposal = make_proposal(db, consultation, author=member, organisation=ngo, title="Sport seniorów")
+        cast_vote(db, principal(db, other_admin), proposal, other.id, "for")
+        letter = enter_comment(
+            db,
+            principal(db, official),
+            consultation,
+            EntryInput(
+                sender="person", sender_name="Jan Kowalski", body="List mieszkańca.", channel="paper",
+                received_at=(start + timedelta(days=1)).date(),
+            ),
+        )  # fmt: skip
+    with clock_at(start + timedelta(days=30)):
+        close_consultation(db, consultation)
+        for ref in (("comment", comment.id), ("proposal", proposal.id), ("comment", letter.id)):
+            answer_contribution(db, principal(db, official), consultation, ref, AnswerInput(position="accepted"))
+        record = Record(
+            consultation_id=consultation.id,
+            published_at=start + timedelta(days=31),
+            conclusion="Projekt trafia do rady.",
+            sha256="",
+            ledger_seq=42,
+            ledger_hash="0" * 64,
+        )
+        return built(db, record, consultation, municipality)
+
+
+def _golden_admin(db):
+    return make_user(db, email="golden.admin@example.pl", display_name="Admin", is_admin=True)
+
+
+# The canonical bytes of that record as the code built them before a consultation's history entered the record.
+GOLDEN_SHA256 = "1f225eeb46448f9d84ed362e2d796e8bd658d3848368a4ba7ca7b18d36111888"
+
+
+def test_a_record_without_changes_has_the_bytes_it_had_before_history_entered_the_record(db):
+    content = _golden_record_bytes(db)
+    data = json.loads(content)
+    assert "history" not in data["course"] and "history" not in data
+    assert hashlib.sha256(content).hexdigest() == GOLDEN_SHA256
+
+
+def test_a_record_shows_the_consultations_corrections_and_extension_in_every_format(db, client, settings, closed):
+    """The history of changes is part of the record: in its JSON, its page and its PDF, with the public reasons."""
+    from pypdf import PdfReader
+
+    from consult.consultations import changes
+    from consult.jobs import run_due_jobs
+
+    official, _municipality, consultation, _comment = closed
+    consultation.closes_at = utcnow() + timedelta(days=2)  # open again, to change it as the official did
+    db.add(consultation)
+    db.commit()
+    who = principal(db, official)
+    correction = changes.CorrectionInput(
+        title=consultation.title,
+        summary=consultation.summary,
+        responsible_unit=consultation.responsible_unit,
+        contact_person="Jan Nowak, tel. 48 123 45 67",
+        reason="Zmiana osoby do kontaktu.",
+    )
+    changes.correct_consultation(db, who, consultation, correction)
+    later = consultation.closes_at + timedelta(days=7)
+    changes.change_dates(db, who, consultation, changes.DatesInput(closes_at=later, reason="Na prośbę organizacji."))
+    close_consultation(db, consultation)
+    record = publish_record(db, who, consultation, RecordInput())
+
+    data = client.get(f"/consultations/{consultation.slug}/record.json").json()
+    corrected, extended = data["course"]["history"]
+    assert corrected["kind"] == "corrected" and corrected["reason"] == "Zmiana osoby do kontaktu."
+    assert corrected["changes"] == [
+        {"field": "contact_person", "before": "Katarzyna Nowak", "after": "Jan Nowak, tel. 48 123 45 67"}
+    ]
+    assert extended["kind"] == "extended" and extended["reason"] == "Na prośbę organizacji."
+    [moved] = extended["changes"]
+    assert moved["field"] == "closes_at" and moved["after"] == later.isoformat() and moved["after"].endswith("+00:00")
+    assert data["sha256"] == record.sha256
+
+    html = page(client.get(f"/consultations/{consultation.slug}/record"))
+    section = html.one("section[aria-labelledby=record-2]")
+    assert section.one("h3#record-history").text == "Historia zmian"
+    first, second = section.select("li.change")
+    assert first.text.startswith("Poprawienie informacji") and second.text.startswith("Przedłużenie terminu")
+    assert "Jan Nowak, tel. 48 123 45 67" in first.text and "Zmiana osoby do kontaktu." in first.text
+    assert "Na prośbę organizacji." in second.text
+
+    assert run_due_jobs(db, settings) == 1
+    pdf = client.get(f"/consultations/{consultation.slug}/record.pdf")
+    text_of_pdf = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages).split())
+    for expected in ("Historia zmian", "Zmiana osoby do kontaktu.", "Na prośbę organizacji.", "Jan Nowak"):
+        assert expected in text_of_pdf, expected
+
+
+def test_a_record_of_a_consultation_that_never_changed_has_no_history_key(db, client, closed):
+    official, _municipality, consultation, _comment = closed
+    publish_record(db, principal(db, official), consultation, RecordInput())
+    data = client.get(f"/consultations/{consultation.slug}/record.json").json()
+    assert set(data["course"]) == {"forms", "short_window_reason"}
+    assert page(client.get(f"/consultations/{consultation.slug}/record")).select("#record-history") == []

@@ -204,7 +204,24 @@ def _receipt_mail(db, s: Scene, n: int) -> None:
     db.commit()
 
 
+def _booking_request(db, s: Scene, n: int) -> None:
+    from consult.models import Resource, utcnow
+    from consult.resources.bookings import BookingInput, request_booking
+    from tests.factories import make_resource
+
+    room = db.exec(select(Resource).where(Resource.name == "Sala do wynajęcia")).first()
+    if room is None:
+        room = make_resource(db, make_organisation(db, name="Fundacja Most"), name="Sala do wynajęcia")
+    starts_at = utcnow() + timedelta(days=3 + n)
+    ends_at = starts_at + timedelta(hours=2)
+    data = BookingInput(
+        organisation_id=s.organisation.id, starts_at=starts_at, ends_at=ends_at, head_count=5, purpose="Zebranie"
+    )
+    request_booking(db, principal(db, s.ewa), room, data)
+
+
 DRIVERS = {
+    "booking.request": _booking_request,
     "account.register": _register,
     "password.reset_mail": _reset_mail,
     "invitation.send": _invite,
@@ -258,6 +275,10 @@ MAIL_SENDERS = {  # every module that queues mail, and what bounds it
     "consult/organisations/actions.py": "to the organisation's own admins, after its admin renamed it",
     "consult/opinions/actions.py": "an official, once per consultation, to the council's members",
     "consult/receipts/actions.py": "receipt.mail, only to the author's own confirmed address",
+    "consult/meetings/notices.py": "to those registered for a meeting, on its cancellation, change or their promotion",
+    "consult/groups/actions.py": "the coordinator's decision, once per declaration, to the declarant's own account",
+    "consult/resources/bookings.py": "booking.request; a decision or cancellation, once per booking, to the other side",
+    "consult/networks/actions.py": "a decision once per application, to the applicant's admins; a new coordinator",
 }
 
 

@@ -91,6 +91,10 @@ def build_world(db: Session, settings) -> World:
         "organisations": ngo.slug,
         "municipalities": municipality.slug,
     }
+    _forum_groups(db, params, slugs, official=official, municipality=municipality, ngo=ngo, other=admin_elsewhere)
+    _forum_resources(db, params, ngo=ngo, other=other)
+    _forum_networks(db, params, slugs, official=official, municipality=municipality, ngo=ngo, other=other)
+    _forum_meetings(db, params, slugs, ngo=ngo, ngo_admin=ngo_admin, other=other, other_admin=admin_elsewhere)
     assert db.exec(select(CoSignature)).first() is not None and db.get(Membership, membership.id) is not None
     return World(users, params, slugs)
 
@@ -101,6 +105,63 @@ def _first_paragraph_key(db: Session, consultation) -> str:
 
     version = current_version(db, consultation)
     return db.exec(select(Paragraph.key).where(Paragraph.version_id == version.id).order_by(Paragraph.position)).first()
+
+
+def _forum_groups(db: Session, params: dict, slugs: dict, *, official, municipality, ngo, other) -> None:
+    """A working group run by the municipality and coordinated by its official: the NGO accepted (so its member takes
+    part), a pending individual declaration of the admin elsewhere (the one the matrix withdraws), and a road map."""
+    from consult.models import Paragraph
+    from tests.factories import make_declaration, make_group, make_group_document
+
+    group = make_group(db, coordinator=official, organisation=municipality, name="Rozwój trzeciego sektora")
+    make_declaration(db, group, organisation=ngo, accepted=True)
+    pending = make_declaration(db, group, user=other)
+    document = make_group_document(db, group)
+    first = select(Paragraph.key).where(Paragraph.version_id == document.version_id).order_by(Paragraph.position)
+    params.update(declaration_id=pending.id, document_id=document.id, paragraph=db.exec(first).first())
+    slugs["groups"] = group.slug
+
+
+def _forum_resources(db: Session, params: dict, *, ngo, other) -> None:
+    """A room the NGO lends (its admin decides), and a request for it from the organisation elsewhere, undecided."""
+    from tests.factories import make_booking, make_resource
+
+    room = make_resource(db, ngo, name="Sala konferencyjna")
+    params.update(resource_id=room.id, booking_id=make_booking(db, room, other).id)
+
+
+def _forum_networks(db: Session, params: dict, slugs: dict, *, official, municipality, ngo, other) -> None:
+    """A network the official coordinates, spanning the municipality: the NGO a member (its admin and member read
+    the members' pages), the organisation elsewhere's application pending (the one a coordinator decides)."""
+    from tests.factories import admit_to_network, apply_to, make_network
+
+    network = make_network(db, coordinator=official, municipalities=[municipality], name="Sieć Doliny Wierzbnicy")
+    admit_to_network(db, network, ngo)
+    params.update(application_id=apply_to(db, network, other).id, coordinator_id=official.id)
+    slugs["networks"] = network.slug
+
+
+def _forum_meetings(db: Session, params: dict, slugs: dict, *, ngo, ngo_admin, other, other_admin) -> None:
+    """The NGO's quarterly meeting, open to everyone (its admin organises it, two breakout groups), for which the
+    organisation elsewhere registered; the calendar feeds of the NGO, the municipality, the network and the group."""
+    from consult.models import MeetingBreakout, Network, WorkingGroup
+    from tests.factories import make_meeting, register_for
+
+    meeting = make_meeting(
+        db, organiser=ngo_admin, organisation=ngo, capacity=20, breakouts=(("Planowanie", 10), ("Ewaluacja", 10))
+    )
+    first = db.exec(select(MeetingBreakout).where(MeetingBreakout.meeting_id == meeting.id)).first()
+    registration = register_for(db, meeting, user=other_admin, organisation=other, head_count=2, breakout=first)
+    network = slugs.get("networks") or db.exec(select(Network.slug)).first()
+    group = slugs.get("groups") or db.exec(select(WorkingGroup.slug)).first()
+    params.update(
+        registration_id=registration.id,
+        organisation_slug=ngo.slug,
+        municipality_slug=slugs["municipalities"],
+        network_slug=network or "no-network",
+        group_slug=group or "no-group",
+    )
+    slugs["meetings"] = meeting.slug
 
 
 def every_route(routes) -> list[Route]:

@@ -6,6 +6,7 @@ that says whether the thread is open and who may take part.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from consult.comments.annotations import annotate
 from consult.forms import DomainError
 from consult.i18n import _
 from consult.markdown import render_markdown
-from consult.models import Comment, CommentFlag, CommentRevision, Organisation, User, utcnow
+from consult.models import Comment, CommentRevision, Organisation, User, utcnow
 from consult.permissions import Principal, can
 
 MAX_DISPLAY_DEPTH = 3  # 0..3: four levels shown nested, deeper replies say whom they answer
@@ -40,6 +41,10 @@ class Gate:
     verified_only: bool  # organisations must be verified
     moderator: Organisation | None  # whose officials moderate the thread
     frozen: bool = False  # the owner's record is published: not even moderation changes the thread
+    # Who may post, when fewer than the rules above let in (a working group's members): called with the person and
+    # the organisation they speak for (None: themselves); the others are refused (403) with speak_refusal, a msgid.
+    may_speak: Callable[[Principal, int | None], bool] | None = None
+    speak_refusal: str = ""
 
 
 class CommentInput(BaseModel):
@@ -48,10 +53,6 @@ class CommentInput(BaseModel):
     proposed_wording: str = Field(default="", max_length=20_000)
     justification: str = Field(default="", max_length=20_000)
     organisation_id: int | None = None
-
-
-class FlagInput(BaseModel):
-    reason: str = Field(default="", max_length=500)
 
 
 class ModerationInput(BaseModel):
@@ -74,25 +75,55 @@ class CommentView:
     def id(self) -> int:
         return self.comment.id
 
+    @property
+    def speaker(self) -> str:
+        """Whom the comment is by, as a heading names it: an entry an official made is its sender's, never the
+        official's; "" for a resident's letter without a name."""
+        if self.comment.channel != "platform":
+            return self.organisation or self.comment.sender_name
+        return self.organisation or self.author
+
 
 # --- queries ------------------------------------------------------------------------------
 
 _Parent = aliased(Comment)
 _ParentAuthor = aliased(User)
+_ParentOrganisation = aliased(Organisation)
 
 
 def _view_query():
     return (
-        select(Comment, User.display_name, Organisation.name, Organisation.slug, _ParentAuthor.display_name)
+        select(
+            Comment,
+            User.display_name,
+            Organisation.name,
+            Organisation.slug,
+            _ParentAuthor.display_name,
+            _ParentOrganisation.name,
+            _Parent.channel,
+            _Parent.sender_name,
+        )
         .join(User, col(User.id) == Comment.author_id)
         .outerjoin(Organisation, col(Organisation.id) == Comment.organisation_id)
         .outerjoin(_Parent, col(_Parent.id) == Comment.parent_id)
         .outerjoin(_ParentAuthor, col(_ParentAuthor.id) == _Parent.author_id)
+        .outerjoin(_ParentOrganisation, col(_ParentOrganisation.id) == _Parent.organisation_id)
     )
 
 
+def _speaker(author: str | None, organisation: str | None, channel: str | None, sender: str | None) -> str | None:
+    """Whom a comment is by, for "in reply to": an entry an official made is the sender's (the organisation, or the
+    person or group without an account), never the official's who typed it; "" for a resident's letter unnamed."""
+    if channel is not None and channel != "platform":
+        return organisation or sender or ""
+    return author
+
+
 def _views(rows) -> list[CommentView]:
-    return [CommentView(c, author, org, slug, parent) for c, author, org, slug, parent in rows]
+    return [
+        CommentView(c, author, org, slug, _speaker(parent, parent_org, parent_channel, parent_sender))
+        for c, author, org, slug, parent, parent_org, parent_channel, parent_sender in rows
+    ]
 
 
 def _tree(roots: list[CommentView], replies: list[CommentView]) -> list[CommentView]:
@@ -165,6 +196,14 @@ def replies_page(session: Session, root: Comment, page: int = 1) -> list[Comment
 def get_comment_view(session: Session, comment_id: int) -> CommentView | None:
     views = annotate(session, _views(session.exec(_view_query().where(Comment.id == comment_id)).all()))
     return views[0] if views else None
+
+
+def comment_views(session: Session, comment_ids: list[int]) -> dict[int, CommentView]:
+    """These comments as pages show them, by id, in one query (and one per annotating feature)."""
+    if not comment_ids:
+        return {}
+    views = annotate(session, _views(session.exec(_view_query().where(col(Comment.id).in_(comment_ids))).all()))
+    return {view.id: view for view in views}
 
 
 def revisions_of(session: Session, comment: Comment) -> list[CommentRevision]:
@@ -242,6 +281,8 @@ def submit_comment(
     principal = _require_member(principal)
     _require_open(gate)
     check_speaker(session, principal, gate, data.organisation_id)
+    if gate.may_speak is not None and not gate.may_speak(principal, data.organisation_id):
+        raise DomainError("", gate.speak_refusal, 403)
     if parent is not None and (parent.thread_id != thread_id or parent.status == "hidden"):
         raise DomainError("", _("This comment cannot be answered."), 409)
     _check_rate(session, principal)
@@ -335,32 +376,6 @@ def withdraw_comment(session: Session, principal: Principal | None, comment: Com
     return comment
 
 
-def flag_comment(
-    session: Session, principal: Principal | None, comment: Comment, gate: Gate, data: FlagInput
-) -> CommentFlag:
-    principal = _require_member(principal)
-    _require_open(gate)
-    if comment.author_id == principal.id:
-        raise DomainError("", _("You cannot flag your own comment."), 409)
-    already = session.exec(
-        select(CommentFlag.id).where(CommentFlag.comment_id == comment.id, CommentFlag.user_id == principal.id)
-    ).first()
-    if already is not None:
-        raise DomainError("", _("You have already flagged this comment. The moderators will look at it."), 409)
-    flag = CommentFlag(comment_id=comment.id, user_id=principal.id, reason=data.reason)
-    session.add(flag)
-    ledger.append(
-        session,
-        actor_id=principal.id,
-        action="comment.flagged",
-        subject_kind="comment",
-        subject_id=comment.id,
-        payload={"reason_sha256": ledger.sha256_hex(data.reason)},
-    )
-    session.commit()
-    return flag
-
-
 def _moderate(session: Session, principal: Principal | None, comment: Comment, gate: Gate) -> Principal:
     if principal is None or gate.moderator is None or not can(principal, "comment.moderate", gate.moderator):
         raise DomainError("", _("Only the municipality's officials and the platform's admins moderate comments."), 403)
@@ -402,17 +417,6 @@ def restore_comment(session: Session, principal: Principal | None, comment: Comm
     )
     session.commit()
     return comment
-
-
-def flag_counts(session: Session, comment_ids: list[int]) -> dict[int, int]:
-    if not comment_ids:
-        return {}
-    rows = session.exec(
-        select(CommentFlag.comment_id, func.count())
-        .where(col(CommentFlag.comment_id).in_(comment_ids))
-        .group_by(CommentFlag.comment_id)
-    ).all()
-    return dict(rows)
 
 
 def locate(session: Session, comment: Comment, roots_per_page: int = ROOTS_PER_PAGE) -> tuple[int, int | None]:

@@ -24,6 +24,10 @@ class ThreadContext:
     title: str  # what the thread is about, for headings
     owner: Any  # the owning object, for the templates (a consultation)
     extra: dict[str, Any]
+    # Who may read the thread when not everyone may (a network's members-only discussion): the comment pages send
+    # a visitor to the log-in page and refuse the others, saying why (read_refusal, a msgid).
+    may_read: Callable[[Any], bool] | None = None
+    read_refusal: str = ""
 
 
 Resolver = Callable[[Session, Thread, Callable[..., str], datetime | None], ThreadContext]

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from consult.comments import actions
+from consult.comments import actions, flags
 from consult.comments.owners import ThreadContext, resolve
 from consult.forms import DomainError, Form, empty_form, parse_form, validate, values_of
 from consult.i18n import gettext
@@ -122,7 +122,10 @@ def load_comment(request: Request) -> tuple[Comment, ThreadContext]:
     comment = db.get(Comment, request.path_params["comment_id"])
     if comment is None:
         raise HTTPException(404)
-    return comment, resolve(db, db.get(Thread, comment.thread_id), request.url_for)
+    ctx = resolve(db, db.get(Thread, comment.thread_id), request.url_for)
+    if ctx.may_read is not None and not ctx.may_read(request.state.user):
+        raise HTTPException(401) if request.state.user is None else HTTPException(403, gettext(ctx.read_refusal))
+    return comment, ctx
 
 
 def _article(request: Request, comment: Comment, ctx: ThreadContext, status_code: int = 200, **extra) -> Response:
@@ -241,13 +244,39 @@ async def withdraw(request: Request):
 
 
 async def flag(request: Request):
-    form = await parse_form(request, actions.FlagInput)
+    """Reporting a comment: a form asking why (in place of the comment with htmx, a page without), then the flag.
+    Whoever may not flag it (their own, already flagged, closed) is told why instead of being shown the form."""
+    posted = await parse_form(request, flags.FlagInput) if request.method == "POST" else None
     comment, ctx = load_comment(request)
-    try:
-        actions.flag_comment(request.state.db, request.state.user, comment, ctx.gate, form.data or actions.FlagInput())
-    except DomainError as error:
-        raise _refused(error) from error
-    return _done(request, comment, ctx, gettext("Thank you. The moderators will look at this comment."))
+    db, user = request.state.db, request.state.user
+    if posted is None and user is None:
+        raise HTTPException(401)  # the log-in page, which comes back here
+    form: Form = posted or empty_form()
+    refusal = flags.flag_refusal(db, user, comment, ctx.gate)
+    status = 200 if posted is None else 422
+    if posted is not None and refusal is None and posted.ok:
+        try:
+            flags.flag_comment(db, user, comment, ctx.gate, posted.data)
+        except DomainError as error:  # no reason given: beside its field, the typed words kept
+            db.rollback()
+            form.add_error(error)
+            status = error.status_code
+        else:
+            return _done(request, comment, ctx, gettext("Thank you. The moderators will look at this comment."))
+    if refusal is not None:
+        status = refusal.status_code if posted is not None else 200
+        if is_fragment_request(request):
+            return _article(request, comment, ctx, status_code=status, notice=refusal.translated())
+    form.prefix = f"flag-{comment.id}-"
+    context = {
+        "view": actions.get_comment_view(db, comment.id),
+        "ctx": ctx,
+        "form": form,
+        "refusal": refusal.translated() if refusal else "",
+        "reasons": [(key, gettext(label)) for key, label in flags.FLAG_REASONS.items()],
+        "max_depth": actions.MAX_DISPLAY_DEPTH,
+    }
+    return render(request, "comments/flag.html", context, fragment="comments/_flag_form.html", status_code=status)
 
 
 async def hide(request: Request):
@@ -326,7 +355,7 @@ routes = [
     Route("/comments/{comment_id:id}/reply", reply, methods=["GET", "POST"], name="comments:reply"),
     Route("/comments/{comment_id:id}/edit", edit, methods=["GET", "POST"], name="comments:edit"),
     Route("/comments/{comment_id:id}/withdraw", withdraw, methods=["POST"], name="comments:withdraw"),
-    Route("/comments/{comment_id:id}/flag", flag, methods=["POST"], name="comments:flag"),
+    Route("/comments/{comment_id:id}/flag", flag, methods=["GET", "POST"], name="comments:flag"),
     Route("/comments/{comment_id:id}/hide", hide, methods=["GET", "POST"], name="comments:hide"),
     Route("/comments/{comment_id:id}/restore", restore, methods=["POST"], name="comments:restore"),
     Route("/comments/{comment_id:id}/history", history, name="comments:history"),

@@ -26,6 +26,7 @@ from consult.organisations.views import require_user
 from consult.pagecache import cached_for_readers
 from consult.permissions import can
 from consult.proposals.actions import count_proposals
+from consult.proposals.offer import proposal_offer
 from consult.records.actions import get_record, record_hashes
 from consult.web import flash, page_number, render, see_other
 
@@ -231,6 +232,7 @@ async def detail(request: Request):
         "general": thread_block(request, ctx, 1),
         "opinion": opinion_status(db, consultation, municipality),
         "proposal_count": count_proposals(db, consultation),
+        "offer": proposal_offer(request, consultation, municipality),
         "record": get_record(db, consultation),
         # What the importer could not structure, for the officials checking a draft before they publish it
         "import_notes": actions.import_notes_of(version) if can_manage and consultation.published_at is None else [],

@@ -29,11 +29,17 @@ class CosignInput(BaseModel):
 
 
 class Signer(NamedTuple):
-    """One co-signing organisation, as a page lists it."""
+    """One co-signing organisation, as a page lists it, and who signed for it."""
 
     organisation_id: int
     name: str
     slug: str
+    signed_by_id: int
+
+    @property
+    def signature(self) -> CoSignature:
+        """The co-signature as the rules see it (`can(reader, "cosign.withdraw", signer.signature)`)."""
+        return CoSignature(organisation_id=self.organisation_id, signed_by_id=self.signed_by_id)
 
 
 @dataclass(frozen=True)
@@ -92,14 +98,14 @@ def signers_of(session: Session, kind: str, ids: list[int]) -> dict[int, list[Si
     if not ids:
         return {}
     rows = session.exec(
-        select(CoSignature.subject_id, Organisation.id, Organisation.name, Organisation.slug)
+        select(CoSignature.subject_id, Organisation.id, Organisation.name, Organisation.slug, CoSignature.signed_by_id)
         .join(Organisation, col(Organisation.id) == CoSignature.organisation_id)
         .where(CoSignature.subject_kind == kind, col(CoSignature.subject_id).in_(ids))
         .order_by(col(CoSignature.created_at), col(CoSignature.id))
     ).all()
     found: dict[int, list[Signer]] = {}
-    for subject_id, organisation_id, name, slug in rows:
-        found.setdefault(subject_id, []).append(Signer(organisation_id, name, slug))
+    for subject_id, organisation_id, name, slug, signed_by_id in rows:
+        found.setdefault(subject_id, []).append(Signer(organisation_id, name, slug, signed_by_id))
     return found
 
 
@@ -117,7 +123,7 @@ def _annotate_comments(session: Session, views: list[CommentView]) -> None:
     if not roots:
         return
     rows = session.exec(
-        select(Comment.id, Organisation.id, Organisation.name, Organisation.slug)
+        select(Comment.id, Organisation.id, Organisation.name, Organisation.slug, CoSignature.signed_by_id)
         .join(Thread, col(Thread.id) == Comment.thread_id)
         .outerjoin(
             CoSignature,
@@ -128,10 +134,10 @@ def _annotate_comments(session: Session, views: list[CommentView]) -> None:
         .order_by(col(CoSignature.created_at), col(CoSignature.id))
     ).all()
     found: dict[int, list[Signer]] = {}
-    for comment_id, organisation_id, name, slug in rows:
+    for comment_id, organisation_id, name, slug, signed_by_id in rows:
         signers = found.setdefault(comment_id, [])
         if organisation_id is not None:
-            signers.append(Signer(organisation_id, name, slug))
+            signers.append(Signer(organisation_id, name, slug, signed_by_id))
     for view in roots:
         if view.id in found:
             view.extras["signers"] = found[view.id]

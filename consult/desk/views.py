@@ -6,7 +6,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import Route
 
-from consult.desk import actions
+from consult.desk import actions, moderation
+from consult.desk.moderation_views import routes as moderation_routes
 from consult.i18n import gettext
 from consult.organisations.views import require_user
 from consult.web import render
@@ -20,10 +21,15 @@ async def index(request: Request):
         raise HTTPException(403, gettext("The desk is for the officials of a municipality."))
     rows = actions.desk(db, user)
     groups = [(stage, [r for r in rows if r.stage == stage]) for stage in actions.STAGES]
-    context = {"groups": [(stage, found) for stage, found in groups if found], "municipalities": municipalities}
+    context = {
+        "groups": [(stage, found) for stage, found in groups if found],
+        "municipalities": municipalities,
+        "open_flags": moderation.count_open_flags(db, user),
+    }
     return render(request, "desk/index.html", context)
 
 
 routes = [
     Route("/desk", index, name="desk:index"),
+    *moderation_routes,
 ]

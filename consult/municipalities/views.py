@@ -8,7 +8,9 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from consult.consultations.actions import ListFilter, list_consultations, status_of
+from consult.meetings.queries import upcoming_meetings
 from consult.models import Organisation
+from consult.networks.queries import networks_spanning
 from consult.records.actions import record_hashes
 from consult.web import render
 
@@ -30,6 +32,8 @@ async def municipality(request: Request):
         "municipality": found,
         "grouped": grouped,
         "records": record_hashes(db, [c.id for c, _m in rows]),
+        "networks": networks_spanning(db, found.id),
+        "meetings_upcoming": upcoming_meetings(db, municipality_id=found.id, limit=10),
     }
     return render(request, "municipalities/municipality.html", context)
 

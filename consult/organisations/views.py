@@ -9,7 +9,9 @@ from starlette.routing import Route
 from consult.forms import DomainError, Form, empty_form, parse_form, values_of
 from consult.i18n import gettext
 from consult.mail import queue_mail
+from consult.meetings.queries import upcoming_meetings
 from consult.models import FIELDS_OF_ACTIVITY, ORGANISATION_KINDS, ROLES, Organisation
+from consult.networks.queries import networks_of_organisation
 from consult.opinions.actions import council_choices
 from consult.organisations import actions, invitations
 from consult.organisations.voting import set_voting
@@ -72,6 +74,8 @@ def _profile_context(request: Request, organisation: Organisation, join_form: Fo
         "can_edit": can(user, "organisation.edit", organisation),
         "can_verify": can(user, "organisation.verify", organisation),
         "council": db.get(Organisation, organisation.benefit_council_id) if organisation.benefit_council_id else None,
+        "networks": networks_of_organisation(db, organisation.id),
+        "meetings_upcoming": upcoming_meetings(db, organisation_id=organisation.id, limit=5),
         "can_join": can(user, "organisation.request_to_join", organisation),
         "join_pending": bool(user) and actions.has_pending_request(db, organisation, user.id),
         "form": join_form or empty_form(),

@@ -188,8 +188,8 @@ def list_proposals(
     By support: most votes for, then fewest against, then newest; withdrawn proposals come last either way.
     """
     query, tallies = _view_query()
-    query = query.where(Proposal.consultation_id == consultation.id, Proposal.status != "hidden")
-    withdrawn_last = case((Proposal.status == "withdrawn", 1), else_=0)
+    query = query.where(Proposal.consultation_id == consultation.id)  # hidden ones too, their reason in place
+    withdrawn_last = case((Proposal.status != "visible", 1), else_=0)  # withdrawn and hidden ones
     if sort == "newest":
         order = (withdrawn_last, col(Proposal.created_at).desc(), col(Proposal.id).desc())
     else:
@@ -201,15 +201,13 @@ def list_proposals(
             col(Proposal.id).desc(),
         )
     rows = session.exec(query.order_by(*order).offset((max(page, 1) - 1) * page_size).limit(page_size)).all()
-    return _views(rows, dict(paragraph_options(session, consultation))), count_proposals(session, consultation)
+    return _views(rows, dict(paragraph_options(session, consultation))), count_proposals(session, consultation, True)
 
 
-def count_proposals(session: Session, consultation: Consultation) -> int:
-    return session.exec(
-        select(func.count())
-        .select_from(Proposal)
-        .where(Proposal.consultation_id == consultation.id, Proposal.status != "hidden")
-    ).one()
+def count_proposals(session: Session, consultation: Consultation, with_hidden: bool = False) -> int:
+    """The consultation's proposals; hidden ones are not counted (as hidden comments are not), unless with_hidden."""
+    query = select(func.count()).select_from(Proposal).where(Proposal.consultation_id == consultation.id)
+    return session.exec(query if with_hidden else query.where(Proposal.status != "hidden")).one()
 
 
 def get_proposal_view(session: Session, proposal: Proposal) -> ProposalView:
@@ -383,6 +381,8 @@ def withdraw_proposal(
     require_unfrozen(session, consultation)
     if not can(principal, "proposal.withdraw", proposal):
         raise DomainError("", _("Only the author can withdraw this proposal."), 403)
+    if proposal.status == "hidden":
+        raise DomainError("", _("This proposal was hidden by the moderators."), 409)
     if proposal.status != "visible":
         raise DomainError("", _("This proposal has already been withdrawn."), 409)
     if not may_withdraw(session, principal, proposal, consultation):

@@ -31,7 +31,10 @@ def thread_context(
 ) -> ThreadContext:
     """The consultation's rules for comments; a withdrawn proposal's discussion is closed."""
     gate = gate_for(consultation, municipality, now, frozen=is_frozen(session, consultation))
-    if proposal.status != "visible":
+    if proposal.status == "hidden":
+        closed = _("This proposal was hidden by the moderators: its discussion is closed.")
+        gate = replace(gate, open=False, closed_message=closed)
+    elif proposal.status != "visible":
         gate = replace(gate, open=False, closed_message=_("This proposal was withdrawn: its discussion is closed."))
     return ThreadContext(
         thread=thread,

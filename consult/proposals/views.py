@@ -20,7 +20,9 @@ from consult.labels import municipality_options
 from consult.models import Consultation, Organisation, Proposal
 from consult.organisations.views import require_user
 from consult.permissions import can
-from consult.proposals import actions, threads, votes
+from consult.proposals import actions, moderation, threads, votes
+from consult.proposals.offer import proposal_offer
+from consult.proposals.votes import HIDDEN_NO_VOTES
 from consult.receipts.views import with_receipt_mail
 from consult.web import flash, is_fragment_request, page_number, render, see_other
 
@@ -38,14 +40,15 @@ class VotingBlock:
     notice: str = ""
     choices: list[tuple[str, str]] = field(default_factory=list)  # (value, label) of the form's options
     cast: list[tuple[str, str, int]] = field(default_factory=list)  # the reader's organisations' votes: name, how, id
+    host: bool = False  # the reader works for the consulting municipality, which answers and does not vote
 
 
 def load_proposal(request: Request) -> tuple[Consultation, Organisation, Proposal]:
     consultation, municipality = load_consultation(request)
     proposal = request.state.db.get(Proposal, request.path_params["proposal_id"])
-    if proposal is None or proposal.consultation_id != consultation.id or proposal.status == "hidden":
+    if proposal is None or proposal.consultation_id != consultation.id:
         raise HTTPException(404)
-    return consultation, municipality, proposal
+    return consultation, municipality, proposal  # a hidden one too: its page shows the moderators' reason
 
 
 def _detail_url(request: Request, consultation: Consultation, proposal: Proposal) -> str:
@@ -63,11 +66,11 @@ async def list_page(request: Request):
         "consultation": consultation,
         "municipality": municipality,
         "rows": rows,
-        "total": total,
+        "total": actions.count_proposals(db, consultation),  # as the consultation's page counts: not the hidden
         "sort": sort,
         "page": page,
         "pages": max((total + actions.PAGE_SIZE - 1) // actions.PAGE_SIZE, 1),
-        "refusal": actions.window_refusal(consultation),
+        "offer": proposal_offer(request, consultation, municipality),
         "may_enter": _may_enter(request, consultation, municipality),
         "our_votes": votes.our_votes(db, request.state.user, [view.proposal.id for view in rows]),
         "voted": {choice: gettext(label) for choice, label in votes.VOTED_LABELS.items()},
@@ -90,8 +93,10 @@ def voting_block(
 ) -> VotingBlock:
     db, user = request.state.db, request.state.user
     refusal = actions.window_refusal(consultation)
-    if proposal.status != "visible":
+    if proposal.status == "withdrawn":
         refusal = _("This proposal was withdrawn by its author: it can no longer be voted on.")
+    elif proposal.status == "hidden":
+        refusal = HIDDEN_NO_VOTES
     organisations = votes.voter_options(db, user, consultation)
     current = votes.votes_of(db, proposal.id, [o.id for o in organisations])
     if form is None:  # the first organisation, its vote checked if it has voted
@@ -101,7 +106,8 @@ def voting_block(
     form.prefix = f"vote-{proposal.id}-"
     choices = [(value, gettext(label)) for value, label in votes.CHOICE_LABELS.items()]
     cast = [(o.name, gettext(votes.VOTED_LABELS[v.choice]), v.id) for o in organisations if (v := current.get(o.id))]
-    return VotingBlock(proposal, refusal, organisations, form, notice, choices, cast)
+    host = can(user, "consultation.manage", db.get(Organisation, consultation.organisation_id))
+    return VotingBlock(proposal, refusal, organisations, form, notice, choices, cast, host)
 
 
 def _detail_context(request: Request, consultation, municipality, proposal, *, vote_form=None, page: int = 1) -> dict:
@@ -118,6 +124,7 @@ def _detail_context(request: Request, consultation, municipality, proposal, *, v
         "can_withdraw": actions.may_withdraw(db, request.state.user, proposal, consultation),
         "answer": public_answers(db, "proposal", [proposal.id]).get(proposal.id),
         "cosign": proposal_cosign(request, proposal.id),
+        "may_moderate": moderation.may_moderate(db, request.state.user, consultation),
     }
 
 
@@ -232,6 +239,38 @@ async def withdraw(request: Request):
     return see_other(_detail_url(request, consultation, proposal))
 
 
+async def hide(request: Request):
+    """The moderators' form to hide a proposal with a public reason, and hiding it."""
+    values = values_of(await request.form()) if request.method == "POST" else None
+    consultation, municipality, proposal = load_proposal(request)
+    db, user = request.state.db, require_user(request)
+    if not can(user, "comment.moderate", municipality):  # before the form: its errors are the moderators'
+        raise HTTPException(403, gettext(moderation.ONLY_MODERATORS))
+    form, status = empty_form(), 200
+    if values is not None:
+        form, status = validate(moderation.ProposalModerationInput, values), 422
+        if form.ok:
+            try:
+                moderation.hide_proposal(db, user, proposal, consultation, form.data)
+            except DomainError as error:
+                raise HTTPException(error.status_code, error.translated()) from error
+            flash(request, gettext("The proposal is hidden. The reason is shown in its place."))
+            return see_other(_detail_url(request, consultation, proposal))
+    context = {"consultation": consultation, "view": actions.get_proposal_view(db, proposal), "form": form}
+    return render(request, "proposals/hide.html", context, status_code=status)
+
+
+async def restore(request: Request):
+    consultation, _municipality, proposal = load_proposal(request)
+    user = require_user(request)
+    try:
+        moderation.restore_proposal(request.state.db, user, proposal, consultation)
+    except DomainError as error:
+        raise HTTPException(error.status_code, error.translated()) from error
+    flash(request, gettext("The proposal is restored."))
+    return see_other(_detail_url(request, consultation, proposal))
+
+
 async def comment(request: Request):
     """A comment in the proposal's discussion; the comment engine's responses (fragment or 303) serve it."""
     values = values_of(await request.form())
@@ -261,5 +300,7 @@ routes = [
     Route(PROPOSAL, detail, name="proposals:detail"),
     Route(PROPOSAL + "/vote", vote, methods=["POST"], name="proposals:vote"),
     Route(PROPOSAL + "/withdraw", withdraw, methods=["POST"], name="proposals:withdraw"),
+    Route(PROPOSAL + "/hide", hide, methods=["GET", "POST"], name="proposals:hide"),
+    Route(PROPOSAL + "/restore", restore, methods=["POST"], name="proposals:restore"),
     Route(PROPOSAL + "/comments", comment, methods=["POST"], name="proposals:comment"),
 ]

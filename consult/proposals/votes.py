@@ -92,7 +92,12 @@ def _check_voter(session: Session, principal: Principal, consultation: Consultat
         raise DomainError("organisation_id", _("Only verified organisations take part in this consultation."), 403)
 
 
+HIDDEN_NO_VOTES = _("This proposal was hidden by the moderators: it can no longer be voted on.")
+
+
 def _check_proposal_open(proposal_status: str) -> None:
+    if proposal_status == "hidden":
+        raise DomainError("", HIDDEN_NO_VOTES, 409)
     if proposal_status != "visible":
         raise DomainError("", _("This proposal was withdrawn by its author: it can no longer be voted on."), 409)
 

@@ -32,6 +32,7 @@ from consult.models import (
 )
 from consult.opinions.actions import opinion_of, state_of
 from consult.records.discussion import proposal_discussions, replies_of
+from consult.records.history import history
 
 BATCH = 500
 CONTRIBUTION_FIELDS = (
@@ -356,6 +357,9 @@ def head(
     found_proposals = proposals(session, consultation, draft[0].version_id if draft else None, discussion)
     channels = sorted({"platform", *(p["channel"] for p in found_proposals), *_comment_channels(session, consultation)})
     found_changes = changes(draft, final)
+    course: dict[str, Any] = {"forms": channels, "short_window_reason": consultation.short_window_reason or None}
+    if found_history := history(session, consultation):  # only then: records of unchanged consultations keep their hash
+        course["history"] = found_history
     record = {
         "consultation": {
             "slug": consultation.slug,
@@ -370,7 +374,7 @@ def head(
             "closes_at": iso(consultation.closes_at),
             "published_at": iso(published_at),
         },
-        "course": {"forms": channels, "short_window_reason": consultation.short_window_reason or None},
+        "course": course,
         "participants": participants(session, consultation),
         "proposals": found_proposals,
         "documents": listed,

@@ -17,6 +17,7 @@ from typing import Any
 from consult.answers.contributions import position_label
 from consult.i18n import format_when, gettext
 from consult.models import Record
+from consult.records.history import history_rows
 from consult.records.table import (
     channel_label,
     comment_rows,
@@ -60,6 +61,7 @@ def _labels() -> dict[str, str]:
         "proposals": gettext("Proposals"),
         "proposals_caption": gettext("Proposals with the votes of organisations and the municipality's position"),
         "changes": gettext("Changes between the consulted draft and the final text"),
+        "history": gettext("History of changes"),
         "proof": gettext("Proof of integrity"),
         "prepared": gettext("Prepared by:"),
         "approved": gettext("Approved by:"),
@@ -133,6 +135,8 @@ def document(data: dict[str, Any], record: Record, base_url: str) -> dict[str, A
         ],
         "part2": _course(data, base_url),
         "opinion": (data.get("council_opinion") or {}).get("body") or "",
+        "history_columns": [gettext("Change"), gettext("What changed"), gettext("Reason")],
+        "history": [[f"{h.label}\n{format_when(h.at)}", "\n".join(h.details), h.reason] for h in history_rows(data)],
         "participants": [p["name"] + (f" (KRS {p['krs']})" if p["krs"] else "") for p in data["participants"]],
         "counts": _counts(data),
         "comment_columns": [

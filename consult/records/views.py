@@ -16,6 +16,7 @@ from consult.organisations.views import require_user
 from consult.pagecache import cached_for_readers
 from consult.permissions import can
 from consult.records import actions, export, snapshot, table
+from consult.records.history import history_rows
 from consult.web import flash, render, see_other
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -60,6 +61,7 @@ def record_context(request: Request, consultation, municipality, record, data: d
         "groups": _by_part(rows),
         "proposal_rows": list(table.proposal_rows(data)),
         "conversations": list(table.conversations(data)),
+        "history": history_rows(data),
         "counts": data["counts"],
         "pdf_state": snapshot.pdf_state(request.state.db, record),
     }

@@ -98,16 +98,27 @@ def upgrade() -> None:
     sa.Column('requested_by_id', sa.Integer(), nullable=True),
     sa.Column('starts_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('ends_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('head_count', sa.Integer(), nullable=True),
     sa.Column('purpose', sa.Text(), server_default='', nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
     sa.Column('decided_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('decision_note', sa.Text(), server_default='', nullable=False),
+    sa.Column('superseded_by_id', sa.Integer(), nullable=True),
+    sa.Column('cancelled_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('cancelled_by_id', sa.Integer(), nullable=True),
+    sa.Column('cancelled_by_organisation_id', sa.Integer(), nullable=True),
+    sa.Column('cancel_reason', sa.Text(), server_default='', nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_booking_ends_after_start')),
+    sa.CheckConstraint('head_count IS NULL OR head_count > 0', name=op.f('ck_booking_head_count_positive')),
+    sa.ForeignKeyConstraint(['cancelled_by_id'], ['user.id'], name=op.f('fk_booking_cancelled_by_id_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['cancelled_by_organisation_id'], ['organisation.id'], name=op.f('fk_booking_cancelled_by_organisation_id_organisation'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['decided_by_id'], ['user.id'], name=op.f('fk_booking_decided_by_id_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_booking_organisation_id_organisation'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['requested_by_id'], ['user.id'], name=op.f('fk_booking_requested_by_id_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['resource_id'], ['resource.id'], name=op.f('fk_booking_resource_id_resource'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['superseded_by_id'], ['booking.id'], name=op.f('fk_booking_superseded_by_id_booking'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_booking'))
     )
     with op.batch_alter_table('booking', schema=None) as batch_op:
@@ -139,6 +150,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_group_declaration_group_id'), ['group_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_group_declaration_organisation_id'), ['organisation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_group_declaration_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('uq_group_declaration_live_organisation', ['group_id', 'organisation_id'], unique=True, sqlite_where=sa.text("status IN ('pending', 'accepted') AND organisation_id IS NOT NULL"), postgresql_where=sa.text("status IN ('pending', 'accepted') AND organisation_id IS NOT NULL"))
+        batch_op.create_index('uq_group_declaration_live_person', ['group_id', 'user_id'], unique=True, sqlite_where=sa.text("status IN ('pending', 'accepted') AND organisation_id IS NULL"), postgresql_where=sa.text("status IN ('pending', 'accepted') AND organisation_id IS NULL"))
 
     op.create_table('group_document',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -335,6 +348,8 @@ def downgrade() -> None:
 
     op.drop_table('group_document')
     with op.batch_alter_table('group_declaration', schema=None) as batch_op:
+        batch_op.drop_index('uq_group_declaration_live_person', sqlite_where=sa.text("status IN ('pending', 'accepted') AND organisation_id IS NULL"), postgresql_where=sa.text("status IN ('pending', 'accepted') AND organisation_id IS NULL"))
+        batch_op.drop_index('uq_group_declaration_live_organisation', sqlite_where=sa.text("status IN ('pending', 'accepted') AND organisation_id IS NOT NULL"), postgresql_where=sa.text("status IN ('pending', 'accepted') AND organisation_id IS NOT NULL"))
         batch_op.drop_index(batch_op.f('ix_group_declaration_user_id'))
         batch_op.drop_index(batch_op.f('ix_group_declaration_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_group_declaration_group_id'))
