@@ -14,6 +14,7 @@ import zipfile
 from contextlib import ExitStack
 from urllib.parse import quote
 
+import pytest
 from pydantic import BaseModel
 from sqlmodel import func, select
 
@@ -87,6 +88,7 @@ def docx_bomb() -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.timeout(1200)  # walks every route: grows with the application, slow on a loaded machine
 def test_no_hostile_input_gives_a_500_or_a_write_it_refuses(app, db, settings, mailbox):
     world = build_world(db, settings)
     fuzzer = Fuzzer(db)

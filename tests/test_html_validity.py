@@ -569,6 +569,7 @@ def invitation_link(db: Session, settings) -> str:
     return f"/invitations/{token}"
 
 
+@pytest.mark.timeout(1200)  # walks every route: grows with the application, slow on a loaded machine
 def test_every_page_family_validates(app, db, client, settings, tmp_path):
     assert java_missing() is None, java_missing()
     load_demo(db)

@@ -11,6 +11,7 @@ import os
 from contextlib import ExitStack
 from urllib.parse import urlsplit
 
+import pytest
 from starlette.convertors import PathConvertor, StringConvertor
 
 from consult.guards import IdConvertor
@@ -252,6 +253,7 @@ def walk(app, world) -> tuple[dict[tuple[str, str], list[str]], list[str]]:
     return observed, cacheable_personal
 
 
+@pytest.mark.timeout(1200)  # walks every route: grows with the application, slow on a loaded machine
 def test_every_route_answers_every_role_as_the_table_says(app, db, settings, mailbox):
     world = build_world(db, settings)
     observed, cacheable_personal = walk(app, world)
