@@ -171,7 +171,7 @@ def test_the_author_and_the_moderators_are_not_offered_the_report(db, client, fl
     thread = f"/consultations/{consultation.slug}/discussion"
     for who in (author, official):
         client.cookies.clear()
-        article = page(client.get(thread, cookies={}) if False else signed_in(client, who).get(thread))
+        article = page(signed_in(client, who).get(thread))
         actions = article.one(f"#comment-{comment.id} .comment-actions")
         assert flag_url(comment) not in [a.get("href") for a in actions.select("a")], who.display_name
     client.cookies.clear()
