@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
-from slugify import slugify
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -33,6 +32,7 @@ from consult.models import (
     utcnow,
 )
 from consult.permissions import Principal, can, register_rules
+from consult.slugs import unique_slug
 
 register_rules("group", rules.rules)
 
@@ -87,11 +87,7 @@ class DecisionInput(BaseModel):
 
 
 def _unique_slug(session: Session, name: str) -> str:
-    base = slugify(name, max_length=80) or "grupa-robocza"
-    slug, n = (f"{base}-2", 3) if base in RESERVED else (base, 2)
-    while session.exec(select(WorkingGroup.id).where(WorkingGroup.slug == slug)).first() is not None:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+    return unique_slug(session, WorkingGroup, name, fallback="grupa-robocza", reserved=RESERVED)
 
 
 def _require_future(deadline: datetime) -> None:

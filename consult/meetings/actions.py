@@ -7,7 +7,6 @@ Importing this module registers the feature's rules (prefix "meeting").
 
 from __future__ import annotations
 
-from slugify import slugify
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -30,6 +29,7 @@ from consult.models import (
     utcnow,
 )
 from consult.permissions import Principal, can
+from consult.slugs import unique_slug
 
 permissions.register_rules("meeting", rules)
 
@@ -115,11 +115,7 @@ def _apply(meeting: Meeting, data: MeetingInput, booking: Booking | None, room: 
 
 
 def _unique_slug(session: Session, title: str) -> str:
-    base = slugify(title, max_length=80) or "spotkanie"
-    slug, n = base, 2
-    while slug in RESERVED_SLUGS or session.exec(select(Meeting.id).where(Meeting.slug == slug)).first() is not None:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+    return unique_slug(session, Meeting, title, fallback="spotkanie", reserved=RESERVED_SLUGS)
 
 
 def _summary(meeting: Meeting, breakouts: list[MeetingBreakout]) -> dict:

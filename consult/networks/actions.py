@@ -7,7 +7,6 @@ DomainError naming the form field. Queries live in `queries.py`, the members' di
 from __future__ import annotations
 
 from pydantic import BaseModel, Field, field_validator
-from slugify import slugify
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -32,6 +31,7 @@ from consult.networks import queries
 from consult.networks.rules import rules
 from consult.organisations.actions import organisations_of
 from consult.permissions import Principal, can, register_rules
+from consult.slugs import unique_slug
 
 register_rules("network", rules)
 
@@ -113,11 +113,7 @@ def _require(principal: Principal | None, action: str, obj: object | None = None
 
 
 def _unique_slug(session: Session, name: str) -> str:
-    base = slugify(name, max_length=100) or "siec"
-    slug, n = base, 2
-    while session.exec(select(Network.id).where(Network.slug == slug)).first() is not None:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+    return unique_slug(session, Network, name, fallback="siec", max_length=100)
 
 
 def _check_municipalities(session: Session, ids: list[int]) -> None:

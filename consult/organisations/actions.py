@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field, field_validator
-from slugify import slugify
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -28,6 +27,7 @@ from consult.models import (
     utcnow,
 )
 from consult.permissions import Principal, can
+from consult.slugs import unique_slug
 from consult.throttle import check_rate
 
 PAGE_SIZE = 30
@@ -236,11 +236,7 @@ def organisations_of(session: Session, user_id: int) -> list[tuple[Organisation,
 
 
 def _unique_slug(session: Session, name: str) -> str:
-    base = slugify(name, max_length=100) or "organizacja"
-    slug, n = base, 2
-    while session.exec(select(Organisation.id).where(Organisation.slug == slug)).first() is not None:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
+    return unique_slug(session, Organisation, name, fallback="organizacja", max_length=100)
 
 
 def _check_krs_free(session: Session, krs: str | None, own_id: int | None = None) -> None:
