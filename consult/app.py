@@ -17,9 +17,13 @@ from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from consult.accounts.views import routes as account_routes
+from consult.advice.views import routes as advice_routes
+from consult.announcements.views import routes as announcements_routes
 from consult.answers.views import routes as answer_routes
+from consult.bulletin.views import routes as bulletin_routes
 from consult.comments.permalink import routes as permalink_routes
 from consult.comments.views import routes as comment_routes
+from consult.commitments.views import routes as commitments_routes
 from consult.consultations.change_views import routes as change_routes
 from consult.consultations.version_views import routes as version_routes
 from consult.consultations.views import routes as consultation_routes
@@ -33,22 +37,27 @@ from consult.forum.views import routes as forum_routes
 from consult.groups.views import routes as group_routes
 from consult.guards import HeadAsGetMiddleware, RefuseOutOfRangeMiddleware, allowed_hosts
 from consult.health import HEALTH_PATH, HealthCheckMiddleware
+from consult.knowledge.views import routes as knowledge_routes
 from consult.logs import REQUEST_ID_HEADER, RequestLogMiddleware, configure_logging
 from consult.me.views import routes as me_routes
 from consult.meetings.views import routes as meeting_routes
 from consult.municipalities.views import routes as municipality_routes
 from consult.networks.views import routes as network_routes
+from consult.notifications.views import routes as notifications_routes
 from consult.opinions.views import routes as opinion_routes
 from consult.organisations.views import routes as organisation_routes
+from consult.outbox.views import routes as outbox_routes
 from consult.pagecache import PageCache
 from consult.pages.views import routes as page_routes
 from consult.proposals.views import routes as proposal_routes
 from consult.receipts.views import routes as receipt_routes
 from consult.records.views import routes as record_routes
+from consult.reports.views import routes as reports_routes
 from consult.resources.views import routes as resource_routes
 from consult.search.views import routes as search_routes
 from consult.security import CSRFMiddleware, NoStoreMiddleware, SecurityHeadersMiddleware, add_security_headers
 from consult.settings import Settings
+from consult.surveys.views import routes as surveys_routes
 from consult.web import is_fragment_request, make_templates, see_other
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -151,6 +160,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *group_routes,
         *meeting_routes,
         *resource_routes,
+        *announcements_routes,
+        *notifications_routes,
+        *knowledge_routes,
+        *advice_routes,
+        *surveys_routes,
+        *commitments_routes,
+        *reports_routes,
+        *outbox_routes,
+        *bulletin_routes,
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from consult.accounts.actions import RegisterInput, get_user_by_email, register_user
 from consult.demo_forum import load_forum
+from consult.demo_information import load_information
 from consult.demo_last_year import OPENS, load_last_year
 from consult.models import Membership, Organisation, User, clock_at, utcnow
 from consult.organisations import actions as orgs
@@ -27,9 +28,11 @@ PEOPLE = [
     (f"seniorzy@{DOMAIN}", "Zofia Lewandowska", False),
     (f"fundacja@{DOMAIN}", "Paweł Dąbrowski", False),
     (f"mieszkanka@{DOMAIN}", "Ewa Mazur", False),
+    (f"doradca@{DOMAIN}", "Agnieszka Kamińska", False),
 ]
 
 MUNICIPALITY = "Gmina Wierzbno"
+SUPPORT_CENTRE = "Centrum Wspierania Organizacji Pozarządowych w Wierzbnie"  # its member is the demo's advisor
 # Wierzbno's neighbours, spanned by the local action group's network of NGOs (the forum's demo).
 NEIGHBOURS = ("Gmina Brzezinka", "Gmina Stare Pole", "Gmina Lipno Małe")
 
@@ -102,6 +105,18 @@ ORGANISATIONS = [
             "description": "Festiwal „Most nad Wierzbnicą”, warsztaty teatralne i wsparcie dla młodych organizacji.",
         },
     ),
+    (
+        f"doradca@{DOMAIN}",
+        {
+            "name": SUPPORT_CENTRE,
+            "kind": "ngo",
+            "krs": "0000567890",
+            "fields": ["ngo_development", "education"],
+            "area_served": "Gmina Wierzbno, Brzezinka, Stare Pole i Lipno Małe",
+            "contact_email": f"centrum@{DOMAIN}",
+            "description": "Międzygminne centrum wsparcia: doradztwo, szkolenia, informacja, sale i sprzęt.",
+        },
+    ),
     *(
         (
             f"admin@{DOMAIN}",
@@ -149,6 +164,7 @@ def load_demo(session: Session) -> list[tuple[str, str]]:
         _demo_proposals(session, users)
         _demo_cosign_and_entry(session, users)
         load_forum(session, DOMAIN, MUNICIPALITY, NEIGHBOURS)
+        load_information(session, DOMAIN, MUNICIPALITY)
     return LOG_INS
 
 
@@ -174,6 +190,11 @@ def _people_and_organisations(session: Session) -> dict[str, User]:
         orgs.accept_invitation(session, _principal(session, official), invitation.id)
     if gmina:
         _demo_council(session, users, gmina)
+    centre = session.exec(select(Organisation).where(Organisation.name == SUPPORT_CENTRE)).first()
+    if centre and not centre.support_centre:
+        centre.support_centre = True
+        session.add(centre)
+        session.commit()
     return users
 
 
@@ -186,6 +207,7 @@ LOG_INS = [
     (f"seniorzy@{DOMAIN}", "Stowarzyszenie Seniorów „Złota Jesień” (admin)"),
     (f"fundacja@{DOMAIN}", "Fundacja Kultury „Most” (admin)"),
     (f"mieszkanka@{DOMAIN}", "mieszkanka bez organizacji (resident)"),
+    (f"doradca@{DOMAIN}", "doradczyni centrum wspierania organizacji (support centre advisor)"),
 ]
 
 

@@ -6,6 +6,7 @@ server, a bug) is recorded on it with the time of its next attempt, and the send
 
 from __future__ import annotations
 
+import json
 import logging
 import smtplib
 import traceback
@@ -31,9 +32,16 @@ def header_text(value: str, limit: int = SUBJECT_LENGTH) -> str:
     return " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())[:limit]
 
 
-def queue_mail(session: Session, recipient: str, subject: str, body: str) -> OutboxMessage:
-    """Queue a message in the caller's transaction; no user text put into the subject can break its header."""
-    message = OutboxMessage(recipient=header_text(recipient, RECIPIENT_LENGTH), subject=header_text(subject), body=body)
+def queue_mail(
+    session: Session, recipient: str, subject: str, body: str, headers: dict[str, str] | None = None
+) -> OutboxMessage:
+    """Queue a message in the caller's transaction; no user text put into the subject can break its header.
+
+    `headers` are extra headers (List-Unsubscribe…), each value made one line like the subject."""
+    extra = json.dumps({name: header_text(value, 2000) for name, value in headers.items()}) if headers else ""
+    message = OutboxMessage(
+        recipient=header_text(recipient, RECIPIENT_LENGTH), subject=header_text(subject), body=body, headers=extra
+    )
     session.add(message)
     return message
 
@@ -50,6 +58,8 @@ def build_message(settings: Settings, item: OutboxMessage) -> EmailMessage:
     message["From"] = settings.mail_from
     message["To"] = Address(addr_spec=header_text(item.recipient, RECIPIENT_LENGTH))
     message["Subject"] = header_text(item.subject)
+    for name, value in (json.loads(item.headers) if item.headers else {}).items():
+        message[name] = value
     message.set_content(item.body)
     return message
 

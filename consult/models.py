@@ -101,6 +101,8 @@ class Organisation(SQLModel, table=True):
     min_consultation_days: int = Field(default=14, sa_column_kwargs={"server_default": "14"})
     # A municipality's public benefit council (RDPP), kept as an organisation whose members sit on it.
     benefit_council_id: int | None = Field(default=None, foreign_key="organisation.id", ondelete="SET NULL")
+    # An NGO support centre: its members are advisors and may publish guides and announcements (set by the admin).
+    support_centre: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -168,6 +170,8 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, index=True)
     attempts: int = 0
     last_error: str = Field(default="", max_length=500)
+    # Extra headers as a JSON object (List-Unsubscribe, List-Unsubscribe-Post), "" when none.
+    headers: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
 
 
 PARTICIPATION = ("verified_organisations", "signed_in")
@@ -768,6 +772,21 @@ class MinutesPoint(SQLModel, table=True):
     proposal_id: int | None = Field(default=None, foreign_key="proposal.id", ondelete="SET NULL")
     entered_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# ---- announcements and funding opportunities (issue 12) ----
+
+# ---- notification settings and digests (issue 12) ----
+
+# ---- knowledge base: guides, good practices, attachments (issue 12) ----
+
+# ---- advice from the support centre (issue 12) ----
+
+# ---- surveys (issue 13) ----
+
+# ---- commitments: what became of accepted contributions (issue 13) ----
+
+# ---- the yearly implementation report (issue 13) ----
 
 
 # The search index follows these tables through a flush listener and adds its own DDL beside search_entry:

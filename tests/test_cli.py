@@ -21,7 +21,7 @@ def _counts(url: str) -> tuple[int, int, int, int]:
     return counts
 
 
-def test_demo_loads_wierzbno_its_neighbours_and_five_ngos_once(settings, monkeypatch, capsys):
+def test_demo_loads_wierzbno_its_neighbours_five_ngos_and_a_support_centre_once(settings, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     assert cli(["demo"]) == 0
     first = _counts(settings.database_url)
@@ -33,9 +33,11 @@ def test_demo_loads_wierzbno_its_neighbours_and_five_ngos_once(settings, monkeyp
     with Session(engine) as s:
         kinds = [o.kind for o in s.exec(select(Organisation)).all()]
         names = {o.name for o in s.exec(select(Organisation)).all()}
+        centres = [o.name for o in s.exec(select(Organisation).where(Organisation.support_centre)).all()]
         official = s.exec(select(Membership).join(User).where(User.email == "urzednik@wierzbno.example")).one()
     engine.dispose()
-    assert kinds.count("municipality") == 4 and kinds.count("ngo") == 5
+    assert kinds.count("municipality") == 4 and kinds.count("ngo") == 6  # five NGOs and the support centre
+    assert centres == ["Centrum Wspierania Organizacji Pozarządowych w Wierzbnie"]
     assert {"Gmina Wierzbno", "Gmina Brzezinka", "Gmina Stare Pole", "Gmina Lipno Małe"} <= names
     assert official.role == "official"
     assert cli(["verify"]) == 0

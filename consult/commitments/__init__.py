@@ -1,0 +1,1 @@
+"""Commitments: what became of contributions the municipality accepted."""

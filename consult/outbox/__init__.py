@@ -1,0 +1,1 @@
+"""The platform admin's view of the outbox: mail that failed for good, its error, and a retry."""

@@ -1,0 +1,1 @@
+"""Surveys: questionnaires for organisations, signed-in people or anyone, their answers and results."""
