@@ -43,6 +43,8 @@ from consult.me.views import routes as me_routes
 from consult.meetings.views import routes as meeting_routes
 from consult.municipalities.views import routes as municipality_routes
 from consult.networks.views import routes as network_routes
+from consult.notifications.dispatch import remember_settings
+from consult.notifications.views import one_click_unsubscribe
 from consult.notifications.views import routes as notifications_routes
 from consult.opinions.views import routes as opinion_routes
 from consult.organisations.views import routes as organisation_routes
@@ -65,7 +67,7 @@ ERROR_PAGES = {400, 403, 404, 405, 409, 413, 422, 429}
 # Pages that carry a token or what one person typed: never kept by a cache, even for a reader not signed in.
 PRIVATE_ROUTES = frozenset(
     {"accounts:login", "accounts:register", "accounts:forgot", "accounts:reset", "accounts:confirm",
-     "organisations:invitation"}
+     "organisations:invitation", "notifications:unsubscribe"}
 )  # fmt: skip
 
 
@@ -110,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     settings.refuse_public_key()
     engine = make_engine(settings.database_url)
+    remember_settings(engine, settings)  # notify() signs unsubscribe links with this app's key and address
     middleware = [
         Middleware(RequestLogMiddleware, trusted_proxies=settings.trusted_proxies, quiet_paths=(HEALTH_PATH,)),
         Middleware(HealthCheckMiddleware, engine=engine),  # a load balancer's probe: before the host check
@@ -132,7 +135,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(LocaleMiddleware, default_locale=settings.default_locale),
         Middleware(AuthMiddleware),
         Middleware(RefuseOutOfRangeMiddleware, on_failure=error_page),
-        Middleware(CSRFMiddleware, max_body_bytes=settings.max_body_bytes, on_failure=error_page),
+        Middleware(
+            CSRFMiddleware,
+            max_body_bytes=settings.max_body_bytes,
+            on_failure=error_page,
+            exempt=one_click_unsubscribe,  # its signed token is the authority (notifications/views.py says why)
+        ),
     ]
     routes = [
         *page_routes,

@@ -141,12 +141,14 @@ def _verify(settings: Settings, args: argparse.Namespace) -> int:
     from consult import ledger
     from consult.db import make_engine, session_scope
     from consult.records.actions import verify_records
+    from consult.reports.snapshot import verify_reports
 
     with session_scope(make_engine(settings.database_url)) as session:
         broken = ledger.verify(session)
         last = ledger.head(session)
         events = last.seq if last else 0
         broken_record, records = verify_records(session)
+        broken_report, reports = verify_reports(session)
     if broken:
         print(f"ledger BROKEN at event {broken.seq}: {broken.reason}")
         return 1
@@ -158,6 +160,13 @@ def _verify(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 1
     print(f"records intact: {records}")
+    if broken_report:
+        print(
+            f"report BROKEN: {broken_report.name}: {broken_report.reason}: "
+            f"published sha256 {broken_report.stored or '(none)'}, the stored bytes give {broken_report.computed}"
+        )
+        return 1
+    print(f"reports intact: {reports}")
     return 0
 
 
@@ -171,11 +180,13 @@ def _reindex(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    """Send the outbox and run the due jobs (a record's PDF), every --interval seconds; --once does each once."""
+    """Queue what is due (reminders, digests), send the outbox and run the due jobs (a record's PDF), every
+    --interval seconds; --once does each once."""
     from consult.db import make_engine, session_scope, writing
     from consult.jobs import run_due_jobs
     from consult.logs import configure_logging
     from consult.mail import deliver_pending
+    from consult.notifications.schedule import run_scheduled
 
     configure_logging()  # JSON lines, as the web processes write them
     token = writing.set(True)  # SQLite: the worker's transactions take the write lock at once (db.py says why)
@@ -183,6 +194,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     try:
         while True:
             with session_scope(engine) as session:
+                run_scheduled(session, settings)  # reminders, deadlines, weekly digests: each sent once
                 deliver_pending(session, settings)
                 run_due_jobs(session, settings)
             if args.once:
@@ -206,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", default="Administrator")
     admin.add_argument("--password", help="asked for when not given")
-    sub.add_parser("verify", help="recompute the ledger's hash chain and every published record's hash")
+    sub.add_parser("verify", help="recompute the ledger's hash chain and every published record's and report's hash")
     sub.add_parser("reindex", help="rebuild the full-text search index")
     worker = sub.add_parser("worker", help="send the outbox and run due jobs (record PDFs)")
     worker.add_argument("--once", action="store_true")

@@ -7,12 +7,16 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from consult.accounts.actions import RegisterInput, get_user_by_email, register_user
+from consult.advice.demo import load_answered as load_answered_advice
+from consult.commitments.demo import load as load_commitments
 from consult.demo_forum import load_forum
 from consult.demo_information import load_information
 from consult.demo_last_year import OPENS, load_last_year
 from consult.models import Membership, Organisation, User, clock_at, utcnow
 from consult.organisations import actions as orgs
 from consult.permissions import Principal
+from consult.surveys.demo import load as load_surveys
+from consult.surveys.demo import load_evaluation as load_evaluation_survey
 
 DEMO_PASSWORD = "demo-haslo-2026"
 JOINED = OPENS - timedelta(days=40)  # when the demo's people and organisations joined: late August 2025
@@ -160,6 +164,10 @@ def load_demo(session: Session) -> list[tuple[str, str]]:
     gmina = session.exec(select(Organisation).where(Organisation.name == MUNICIPALITY)).first()
     if gmina:
         load_last_year(session, users, gmina, lambda user: _principal(session, user), DOMAIN)
+        load_evaluation_survey(session, DOMAIN, MUNICIPALITY)  # December 2025
+        load_commitments(session, DOMAIN, MUNICIPALITY)  # last year's commitments followed through this year
+        load_answered_advice(session, DOMAIN, MUNICIPALITY)  # a fortnight ago
+        load_surveys(session, DOMAIN, MUNICIPALITY)  # a few days ago, just before this year's consultation
         _demo_consultation(session, users, gmina)
         _demo_proposals(session, users)
         _demo_cosign_and_entry(session, users)

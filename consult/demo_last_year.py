@@ -93,6 +93,14 @@ def load_last_year(session: Session, users: dict[str, User], gmina: Organisation
     general = comment(
         on(6, 3), f"kgw@{domain}", None, "Prosimy o publikowanie ogłoszeń konkursowych także w sołectwach."
     )
+    social = comment(  # accepted: a commitment still planned a year on (consult/commitments/demo.py)
+        on(7, 3),
+        f"fundacja@{domain}",
+        "§ 8 ust. 2",
+        "Prosimy publikować informacje o konkursach także w mediach społecznościowych gminy.",
+        "Informacje o konkursach publikuje się w Biuletynie Informacji Publicznej, na stronie internetowej Gminy, "
+        "w jej mediach społecznościowych oraz na tablicy ogłoszeń urzędu.",
+    )
     klub = principal_of(users[f"klub@{domain}"])
     with clock_at(on(8, 3)):
         proposal = submit_proposal(
@@ -155,6 +163,7 @@ def load_last_year(session: Session, users: dict[str, User], gmina: Organisation
         "Zakup sprzętu OSP finansuje się z odrębnego programu gminy.",
     )
     answer(after_close + timedelta(days=1, hours=1), "proposal", proposal, "accepted")
+    answer(after_close + timedelta(days=1, hours=2), "comment", social, "accepted")
 
     revised = serialise_view(consultations.document_of(session, version))
     revised = revised.replace("450 000 zł", "480 000 zł").replace(

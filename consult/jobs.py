@@ -29,6 +29,7 @@ STALE = timedelta(minutes=30)
 # kind → "module:function(session, settings, subject)"; named, not imported, so that this module imports no feature.
 HANDLERS = {
     "record.pdf": "consult.records.snapshot:render_pdf_job",
+    "report.pdf": "consult.reports.snapshot:render_pdf_job",
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import CheckConstraint, Column, Index, LargeBinary, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
@@ -172,6 +172,11 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str = Field(default="", max_length=500)
     # Extra headers as a JSON object (List-Unsubscribe, List-Unsubscribe-Post), "" when none.
     headers: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # Claimed by one sender (consult.mail): its batch's token and when; a claim older than mail.STALE is free again.
+    claim_token: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
+    claimed_at: datetime | None = None
+    next_attempt_at: datetime | None = None  # after a failure, with a doubling delay; None: due at once
+    failed_at: datetime | None = Field(default=None, index=True)  # given up after mail.MAX_ATTEMPTS; admin may retry
 
 
 PARTICIPATION = ("verified_organisations", "signed_in")
@@ -776,17 +781,456 @@ class MinutesPoint(SQLModel, table=True):
 
 # ---- announcements and funding opportunities (issue 12) ----
 
+ANNOUNCEMENT_CATEGORIES = ("funding", "training", "event", "general")
+ANNOUNCEMENT_AUDIENCES = ("everyone", "municipality", "network", "group")
+
+
+class Announcement(SQLModel, table=True):
+    """An announcement posted to an audience: everyone, a municipality's organisations (audience_id: the
+    municipality's organisation), a network's members (the network) or a working group (the group). A funding
+    opportunity (category "funding") also has a funder, an optional amount or range in whole złoty and a deadline,
+    the last day applications are accepted."""
+
+    __table_args__ = (
+        CheckConstraint(
+            "category IN ('funding', 'training', 'event', 'general')",
+            name="category_known",
+        ),
+        CheckConstraint(
+            "audience_kind IN ('everyone', 'municipality', 'network', 'group')",
+            name="audience_known",
+        ),
+        CheckConstraint(
+            "(audience_kind = 'everyone' AND audience_id IS NULL)"
+            " OR (audience_kind != 'everyone' AND audience_id IS NOT NULL)",
+            name="audience_id_matches_kind",
+        ),
+        CheckConstraint("category != 'funding' OR deadline IS NOT NULL", name="funding_has_deadline"),
+        CheckConstraint("amount_min IS NULL OR amount_min >= 0", name="amount_min_not_negative"),
+        CheckConstraint(
+            "amount_min IS NULL OR amount_max IS NULL OR amount_min <= amount_max", name="amount_range_ordered"
+        ),
+        Index("ix_announcement_audience", "audience_kind", "audience_id"),
+        Index("ix_announcement_category_deadline", "category", "deadline"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, unique=True)
+    title: str = Field(max_length=300)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # Markdown
+    body_html: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    category: str = Field(default="general", max_length=20)  # funding | training | event | general
+    audience_kind: str = Field(default="everyone", max_length=20)  # everyone | municipality | network | group
+    audience_id: int | None = None  # the municipality's organisation, the network or the working group
+    # Who posts: the municipality, the network's coordinating organisation (or None), the support centre.
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True, ondelete="SET NULL")
+    author_id: int | None = Field(default=None, foreign_key="user.id", index=True, ondelete="SET NULL")
+    # A funding opportunity: who funds it, the amount (or range) in whole złoty, its last day, a link to the call.
+    funder: str = Field(default="", max_length=200)
+    amount_min: int | None = None
+    amount_max: int | None = None
+    deadline: date | None = None
+    link: str = Field(default="", max_length=500)
+    published_at: datetime | None = Field(default=None, index=True)
+    updated_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    withdrawn_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AnnouncementField(SQLModel, table=True):
+    """A field of activity (models.FIELDS_OF_ACTIVITY) a funding opportunity (or any announcement) concerns."""
+
+    __tablename__ = "announcement_field"
+    announcement_id: int = Field(foreign_key="announcement.id", primary_key=True, ondelete="CASCADE")
+    field: str = Field(max_length=40, primary_key=True, index=True)
+
+
 # ---- notification settings and digests (issue 12) ----
 
+NOTIFICATION_MODES = ("immediate", "digest", "never")
+
+
+class NotificationSetting(SQLModel, table=True):
+    """A person's choice for one kind of notification (notifications.dispatch.KINDS); no row: the kind's default."""
+
+    __tablename__ = "notification_setting"
+    __table_args__ = (CheckConstraint("mode IN ('immediate', 'digest', 'never')", name="mode_known"),)
+    user_id: int = Field(foreign_key="user.id", primary_key=True, ondelete="CASCADE")
+    kind: str = Field(max_length=40, primary_key=True)
+    mode: str = Field(max_length=20)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class NotificationSent(SQLModel, table=True):
+    """A scheduled notification (a meeting reminder, a funding deadline) claimed for one person before it is sent:
+    the unique key lets it go once, however many workers run."""
+
+    __tablename__ = "notification_sent"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "subject_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    kind: str = Field(max_length=40)
+    subject_key: str = Field(max_length=80)  # "meeting:12", "announcement:7"
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class NotificationDigest(SQLModel, table=True):
+    """One weekly digest per person and ISO week ("2026-W49"), claimed by its unique key before the mail is queued."""
+
+    __tablename__ = "notification_digest"
+    __table_args__ = (UniqueConstraint("user_id", "week"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    week: str = Field(max_length=10)
+    item_count: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class NotificationItem(SQLModel, table=True):
+    """A notification waiting for its person's weekly digest (digest_id None) or sent in one."""
+
+    __tablename__ = "notification_item"
+    __table_args__ = (Index("ix_notification_item_user_digest", "user_id", "digest_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    kind: str = Field(max_length=40)
+    subject: str = Field(max_length=300)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    link: str = Field(default="", max_length=1000)
+    digest_id: int | None = Field(default=None, foreign_key="notification_digest.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 # ---- knowledge base: guides, good practices, attachments (issue 12) ----
+KNOWLEDGE_KINDS = ("guide", "good_practice", "initiative_report")
+KNOWLEDGE_STATES = ("proposed", "published", "rejected")
+
+
+class KnowledgeItem(SQLModel, table=True):
+    """A guide, good practice or report of a local initiative. The support centre's members and network coordinators
+    publish directly; an organisation proposes a good practice (state "proposed"), which a reviewer publishes or
+    rejects with a reason. `folded` is the searchable text (search.actions.fold), indexed by consult.knowledge."""
+
+    __tablename__ = "knowledge_item"
+    __table_args__ = (
+        CheckConstraint("kind IN ('guide', 'good_practice', 'initiative_report')", name="kind_known"),
+        CheckConstraint("state IN ('proposed', 'published', 'rejected')", name="state_known"),
+        CheckConstraint("state != 'rejected' OR rejection_reason != ''", name="rejection_has_reason"),
+        CheckConstraint("state != 'published' OR published_at IS NOT NULL", name="published_has_date"),
+        Index("ix_knowledge_item_state_published_at", "state", "published_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, unique=True)
+    title: str = Field(max_length=300)
+    kind: str = Field(max_length=20)  # guide | good_practice | initiative_report
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # Markdown
+    state: str = Field(default="published", max_length=20)  # proposed | published | rejected
+    # Who speaks: the support centre (or the proposing organisation), or the network whose coordinator published it.
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True, ondelete="SET NULL")
+    network_id: int | None = Field(default=None, foreign_key="network.id", index=True, ondelete="SET NULL")
+    author_id: int | None = Field(default=None, foreign_key="user.id", index=True, ondelete="SET NULL")
+    reviewed_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    reviewed_at: datetime | None = None
+    rejection_reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    published_at: datetime | None = None
+    folded: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class KnowledgeField(SQLModel, table=True):
+    """A field of activity (FIELDS_OF_ACTIVITY) an item concerns."""
+
+    __tablename__ = "knowledge_field"
+    item_id: int = Field(foreign_key="knowledge_item.id", primary_key=True, ondelete="CASCADE")
+    field: str = Field(max_length=40, primary_key=True, index=True)
+
+
+class KnowledgeTopic(SQLModel, table=True):
+    """A free topic an item is tagged with, in lower case ("dotacje", "rodo")."""
+
+    __tablename__ = "knowledge_topic"
+    item_id: int = Field(foreign_key="knowledge_item.id", primary_key=True, ondelete="CASCADE")
+    topic: str = Field(max_length=40, primary_key=True, index=True)
+
+
+class KnowledgeFile(SQLModel, table=True):
+    """An attachment (PDF, DOCX, ODT, JPEG, PNG) or a photo (JPEG, PNG, with its alternative text) of an item, its
+    type checked on its content; stored in the database like PendingUpload and RecordFile."""
+
+    __tablename__ = "knowledge_file"
+    __table_args__ = (
+        CheckConstraint("role IN ('attachment', 'photo')", name="role_known"),
+        CheckConstraint("role != 'photo' OR alt_text != ''", name="photo_has_alt_text"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="knowledge_item.id", index=True, ondelete="CASCADE")
+    role: str = Field(max_length=20)  # attachment | photo
+    filename: str = Field(max_length=255)
+    file_type: str = Field(max_length=10)  # pdf | docx | odt | jpeg | png, as the content showed
+    size: int
+    alt_text: str = Field(default="", max_length=300)
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
 
 # ---- advice from the support centre (issue 12) ----
+ADVICE_TOPICS = ("legal", "finance", "fundraising", "partnerships", "promotion", "volunteering")
+ADVICE_MODES = ("online", "on_site")
+ADVICE_STATES = ("new", "taken", "answered", "closed")
+
+
+class AdviceRequest(SQLModel, table=True):
+    """An organisation's request for advice from a support centre (an organisation with `support_centre`): one of
+    the centre's advisors takes it (a conditional UPDATE on status 'new', so two at once cannot both win), answers
+    in a thread only the two sides read, and closes it; the requester rates it once, after closing."""
+
+    __tablename__ = "advice_request"
+    __table_args__ = (
+        CheckConstraint("rating IS NULL OR (rating >= 1 AND rating <= 5)", name="rating_range"),
+        CheckConstraint("status IN ('new', 'taken', 'answered', 'closed')", name="status_known"),
+        Index("ix_advice_request_centre_status", "centre_id", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    centre_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE")
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")  # who asks
+    requested_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    # The municipality the matter concerns (optional), so a municipality's yearly report can count its requests.
+    municipality_id: int | None = Field(default=None, foreign_key="organisation.id", index=True, ondelete="SET NULL")
+    topic: str = Field(max_length=20)  # ADVICE_TOPICS
+    mode: str = Field(default="online", max_length=20)  # online | on_site
+    preferred_time: str = Field(default="", max_length=200)  # free text: "Tuesdays after 16:00"
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="new", max_length=20)  # new | taken | answered | closed
+    advisor_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    taken_at: datetime | None = None
+    first_answered_at: datetime | None = None
+    closed_at: datetime | None = None
+    closed_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    rating: int | None = None
+    rating_comment: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    rated_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class AdviceMessage(SQLModel, table=True):
+    """One message of an advice request's private thread, by an advisor or by the requesting organisation."""
+
+    __tablename__ = "advice_message"
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="advice_request.id", index=True, ondelete="CASCADE")
+    author_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    side: str = Field(max_length=20)  # advisor | requester
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    body_html: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_at: datetime = Field(default_factory=utcnow)
+
 
 # ---- surveys (issue 13) ----
 
+SURVEY_AUDIENCES = ("organisations", "people", "link")
+SURVEY_QUESTION_KINDS = ("section", "single", "multiple", "scale", "short_text", "long_text", "ranking")
+SURVEY_TEXT_STATES = ("pending", "shown", "hidden")
+
+
+class Survey(SQLModel, table=True):
+    """A questionnaire of a municipality, a support centre or a network, answered within its window."""
+
+    __table_args__ = (CheckConstraint("closes_at > opens_at", name="closes_after_opening"),)
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, unique=True)
+    title: str = Field(max_length=300)
+    intro: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # The organisation that runs it (a municipality, a support centre); None for a network's survey.
+    owner_organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    network_id: int | None = Field(default=None, foreign_key="network.id", index=True, ondelete="CASCADE")
+    template: str = Field(default="", max_length=40)  # the ready template it started from, or ""
+    audience: str = Field(default="organisations", max_length=20)  # organisations | people | link
+    anonymous: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    opens_at: datetime
+    closes_at: datetime
+    published_at: datetime | None = None  # None: a draft its owner is still building
+    results_public_at: datetime | None = None
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SurveyQuestion(SQLModel, table=True):
+    """A question (or a section heading) of a survey; `options` holds a choice list or a ranking, one a line."""
+
+    __tablename__ = "survey_question"
+    id: int | None = Field(default=None, primary_key=True)
+    survey_id: int = Field(foreign_key="survey.id", index=True, ondelete="CASCADE")
+    position: int = 0
+    kind: str = Field(max_length=20)  # section | single | multiple | scale | short_text | long_text | ranking
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    help: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    options: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    required: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+
+
+class SurveyResponse(SQLModel, table=True):
+    """One answer to a survey. Its id is random and the table has no rowid on SQLite, so neither the id nor the
+    order rows are stored in follows the order answers came in. An anonymous survey's response carries no
+    organisation, no person and only the day."""
+
+    __tablename__ = "survey_response"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "organisation_id", name="uq_survey_response_survey_organisation"),
+        UniqueConstraint("survey_id", "user_id", name="uq_survey_response_survey_user"),
+        {"sqlite_with_rowid": False},
+    )
+    id: str = Field(primary_key=True, max_length=32)
+    survey_id: int = Field(foreign_key="survey.id", index=True, ondelete="CASCADE")
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", ondelete="CASCADE")
+    user_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    submitted_on: date  # the day only
+
+
+class SurveyAnswer(SQLModel, table=True):
+    """One response's answer to one question: a chosen option (its number from 1), a scale value, a rank, a text.
+    Option 0 holds a text answer, or marks that a multiple-choice question was answered (so counting who answered it
+    needs no DISTINCT)."""
+
+    __tablename__ = "survey_answer"
+    __table_args__ = (
+        # The results read these indexes alone (on SQLite a row of a table without rowid is a lookup by its key).
+        Index("ix_survey_answer_tally", "survey_id", "question_id", "option", "rank"),
+        Index("ix_survey_answer_texts", "survey_id", "option", "question_id"),
+        {"sqlite_with_rowid": False},
+    )
+    response_id: str = Field(foreign_key="survey_response.id", primary_key=True, max_length=32, ondelete="CASCADE")
+    question_id: int = Field(foreign_key="survey_question.id", primary_key=True, ondelete="CASCADE")
+    option: int = Field(default=0, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    survey_id: int = Field(foreign_key="survey.id", ondelete="CASCADE")  # to count without a join
+    rank: int | None = None  # for a ranking: the place the option was given
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    moderation: str = Field(default="pending", max_length=10)  # a text answer: pending | shown | hidden
+
+
+class SurveyTally(SQLModel, table=True):
+    """Each (question, option)'s running count, kept in the answer's transaction, so the results read a few rows
+    whatever the number of answers: how many chose it, the sum of the places it was given, how often it came first.
+    Rows are made when the survey opens; an answer updates them in key order (no two answers wait on each other
+    in a cycle)."""
+
+    __tablename__ = "survey_tally"
+    survey_id: int = Field(foreign_key="survey.id", primary_key=True, ondelete="CASCADE")
+    question_id: int = Field(foreign_key="survey_question.id", primary_key=True, ondelete="CASCADE")
+    option: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    rank_sum: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    firsts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class SurveyRespondent(SQLModel, table=True):
+    """Who has answered (an organisation or a person), kept apart from the answer: the primary key is the one-answer
+    rule. No id, no time, no link to the response; on SQLite no rowid, so the rows lie in key order."""
+
+    __tablename__ = "survey_respondent"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    survey_id: int = Field(foreign_key="survey.id", primary_key=True, ondelete="CASCADE")
+    respondent: str = Field(primary_key=True, max_length=40)  # "organisation:<id>" | "user:<id>"
+
+
 # ---- commitments: what became of accepted contributions (issue 13) ----
 
+COMMITMENT_STATUSES = ("planned", "in_force", "done", "dropped")
+OPEN_COMMITMENT_STATUSES = ("planned", "in_force")  # still to be carried out or followed
+
+
+class Commitment(SQLModel, table=True):
+    """What the municipality owes for one accepted (or partly accepted) contribution, made when the record is
+    published: the text it changed, who is responsible, a status with its date. One per contribution."""
+
+    __table_args__ = (
+        UniqueConstraint("contribution_kind", "contribution_id"),
+        CheckConstraint("status IN ('planned', 'in_force', 'done', 'dropped')", name="status_known"),
+        CheckConstraint("status != 'dropped' OR reason != ''", name="dropped_has_reason"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    consultation_id: int = Field(foreign_key="consultation.id", index=True, ondelete="CASCADE")
+    municipality_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    contribution_kind: str = Field(max_length=20)  # comment | proposal
+    contribution_id: int
+    position: str = Field(max_length=20)  # accepted | partly_accepted, as in the published record
+    paragraph_key: str | None = Field(default=None, max_length=20)  # None: the whole document
+    paragraph_label: str = Field(default="", max_length=60, sa_column_kwargs={"server_default": ""})
+    organisation_name: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
+    wording: str = Field(sa_column=Column(Text, nullable=False))  # the proposed wording, or what was asked
+    responsible: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    status: str = Field(default="planned", max_length=20)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # why dropped
+    due_on: date | None = None
+    status_changed_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CommitmentChange(SQLModel, table=True):
+    """One change of a commitment by an official: from which status to which, with the reason, who and when."""
+
+    __tablename__ = "commitment_change"
+    id: int | None = Field(default=None, primary_key=True)
+    commitment_id: int = Field(foreign_key="commitment.id", index=True, ondelete="CASCADE")
+    from_status: str = Field(max_length=20)
+    to_status: str = Field(max_length=20)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    responsible: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    due_on: date | None = None
+    changed_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
 # ---- the yearly implementation report (issue 13) ----
+
+REPORT_STATES = ("draft", "reviewed", "published")
+
+
+class ImplementationReport(SQLModel, table=True):
+    """A municipality's yearly report on its cooperation programme (art. 5a ust. 3): one per municipality and year.
+    A draft reads the platform's figures live; publication stores its snapshot (ReportFile "json") and freezes it."""
+
+    __tablename__ = "implementation_report"
+    __table_args__ = (
+        UniqueConstraint("municipality_id", "year"),
+        CheckConstraint("status IN ('draft', 'reviewed', 'published')", name="status_known"),
+        CheckConstraint("year BETWEEN 2000 AND 2999", name="year_sensible"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    municipality_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    year: int
+    status: str = Field(default="draft", max_length=20)  # draft | reviewed | published
+    # The consultation of the year's programme, where its priority tasks and indicators were read from (if any).
+    programme_id: int | None = Field(default=None, foreign_key="consultation.id", ondelete="SET NULL")
+    priority_tasks: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # one a line
+    indicators: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # one a line
+    # The figures the platform cannot know, as canonical JSON (amounts in grosze); see consult/reports/entered.py.
+    entered: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
+    conclusions: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    created_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    reviewed_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    reviewed_at: datetime | None = None
+    published_by_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    published_at: datetime | None = None
+    sha256: str = Field(default="", max_length=64)  # of the stored snapshot, once published
+    ledger_seq: int | None = None  # the ledger head when the report was published
+    ledger_hash: str = Field(default="", max_length=64)
+
+
+class ReportFile(SQLModel, table=True):
+    """A published report's stored bytes: its canonical JSON snapshot, and the PDF the worker rendered from it."""
+
+    __tablename__ = "report_file"
+    __table_args__ = (UniqueConstraint("report_id", "format"),)
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="implementation_report.id", ondelete="CASCADE")
+    format: str = Field(max_length=10)  # json | pdf
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sha256: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 # The search index follows these tables through a flush listener and adds its own DDL beside search_entry:

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     smtp_url: str = ""  # smtp://user:pass@host:port ; empty: mail printed to the console
     mail_from: str = "consult <no-reply@consult.local>"
+    # An address whose mail unsubscribes (List-Unsubscribe mailto:, beside the https link); "" offers none.
+    unsubscribe_mailto: str = ""
     default_locale: str = "pl"
     time_zone: str = "Europe/Warsaw"
     login_max_failures: int = 5

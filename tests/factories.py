@@ -570,3 +570,35 @@ def register_for(
         **fields,
     )
     return register_for_meeting(session, principal(session, user), meeting, data)
+
+
+def make_survey(
+    session: Session,
+    *,
+    official: User | None = None,
+    municipality: Organisation | None = None,
+    template: str = "cooperation_evaluation",
+    opened: bool = True,
+    **fields,
+):
+    """A survey of the municipality built by its official from a ready template (open now, for two weeks, unless
+    told otherwise) through the real actions."""
+    from datetime import timedelta
+
+    from consult.surveys.actions import SurveyInput, create_survey, open_survey
+    from consult.surveys.ready import READY
+
+    if official is None:
+        official, municipality = make_official(session, municipality)
+    values = {
+        "owner": f"organisation:{municipality.id}",
+        "template": template,
+        "opens_at": utcnow() - timedelta(hours=1),
+        "closes_at": utcnow() + timedelta(days=14),
+        "anonymous": READY[template].anonymous if template else False,
+        **fields,
+    }
+    survey = create_survey(session, principal(session, official), SurveyInput(**values))
+    if opened:
+        open_survey(session, principal(session, official), survey)
+    return survey

@@ -45,6 +45,9 @@ HOSTILE_PATHS = ["9" * 19, HUGE, "99999999999999999", "0", "%00", "%FF%FE", "a" 
 QUERY_NAMES = ("page", "q", "sort", "status", "municipality", "kind", "field", "area", "verified", "from", "to", "next")
 HOSTILE_QUERIES = [HUGE, "9" * 40, "-1", "%00", "%FF", "0001-01-01", "\u202e" * 500]
 EXTRA_FIELDS = ("decision", "action", "role", "choice", "refs", "answer_id", "channel", "received_at", "position")
+# the yearly report's form: a field per priority task and per indicator, parsed without an input model
+EXTRA_FIELDS += ("year", "competitions", "offers", "contracts", "small_grants", "small_grants_amount", "task_amount_0",
+                 "indicator_value_0", "priority_tasks", "indicators", "conclusions")  # fmt: skip
 
 
 def field_names() -> set[str]:

@@ -52,7 +52,7 @@ MINIMAL = (
     "<body><main>{body}</main></body></html>"
 )
 # Not HTML pages: the language switch (a redirect), the API, and files (.json, .csv, .pdf, .xlsx, .atom, .ico).
-NOT_PAGES = {"pages:language", "api:consultations", "api:consultation"}
+NOT_PAGES = {"pages:language", "api:consultations", "api:consultation", "knowledge:file"}
 FILE_SUFFIXES = (".json", ".csv", ".pdf", ".xlsx", ".atom", ".ics", ".ico")
 
 
@@ -69,6 +69,7 @@ ROLES = {
     "ngo_admin": f"klub@{DOMAIN}",
     "official": f"urzednik@{DOMAIN}",
     "platform_admin": f"admin@{DOMAIN}",
+    "advisor": f"doradca@{DOMAIN}",  # the support centre's: its queue and the demo's private advice threads
 }
 SEEDS = ["/", "/consultations", "/organisations", "/my/organisations", "/search?q=program", "/accessibility"]
 
@@ -526,6 +527,16 @@ def _desk9_moderation(db: Session, consultation, gate, official, root, seniors_a
     hide_proposal(db, principal(db, official), hidden, consultation, ProposalModerationInput(reason="Reklama."))
 
 
+def advice_urls(db: Session) -> list[str]:
+    """Advice: the lists, the form, each support centre's queue and each request (only their two sides read them)."""
+    from consult.models import AdviceRequest
+
+    urls = ["/advice", "/advice/new"]
+    centres = select(Organisation.slug).where(Organisation.support_centre)
+    urls += [f"/advice/centres/{slug}" for slug in db.exec(centres).all()]
+    return urls + [f"/advice/requests/{advice_id}" for advice_id in db.exec(select(AdviceRequest.id)).all()]
+
+
 def seeds(db: Session) -> list[str]:
     """The start pages, and one of each thing in the database a link may not lead to within PER_ROUTE pages."""
     urls = list(SEEDS) + ["/desk/moderation"]
@@ -545,16 +556,20 @@ def seeds(db: Session) -> list[str]:
     urls += resource_urls(db)
     urls += network_urls(db)
     urls += meeting_urls(db)
+    urls += advice_urls(db)
     return urls + [f"/receipts/{seq}" for seq in db.exec(select(LedgerEvent.seq).limit(3)).all()]
 
 
 def signed_links(db: Session, settings) -> list[str]:
-    """The links e-mails carry: confirming an address, choosing a new password."""
+    """The links e-mails carry: confirming an address, choosing a new password, unsubscribing from a kind."""
+    from consult.notifications.dispatch import make_token
+
     newcomer = make_user(db, email="nowa@example.pl", confirmed=False)
     resident = db.exec(select(User).where(User.email == f"mieszkanka@{DOMAIN}")).one()
     return [
         f"/confirm/{make_confirm_token(settings.secret_key, newcomer)}",
         f"/password/reset/{make_reset_token(db, settings.secret_key, resident)}",
+        f"/notifications/unsubscribe/{make_token(settings.secret_key, resident.id, ['announcement'])}",
     ]
 
 

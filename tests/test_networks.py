@@ -175,6 +175,16 @@ def test_an_admin_of_a_verified_organisation_or_a_platform_admin_may_found_a_net
     assert access_of(db, network).coordinator_ids == {founder.id}
 
 
+def test_a_network_called_new_gets_an_address_that_leaves_the_founding_form_where_it_is(client, db):
+    founder = make_admin(db)
+    data = actions.NetworkInput(name="New", charter="Zasady.")
+    network = actions.create_network(db, principal(db, founder), data)
+    assert network.slug == "new-2"
+    client.login(founder.email)
+    assert client.get(f"/networks/{network.slug}").status_code == 200
+    assert "<form" in client.get("/networks/new").text  # still the form to found a network
+
+
 @pytest.mark.parametrize("who", ["resident", "unverified_ngo_admin", "verified_ngo_member"])
 def test_others_may_not_found_a_network(client, db, who):
     wierzbno = make_organisation(db, kind="municipality", name="Gmina Wierzbno")

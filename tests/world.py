@@ -7,13 +7,15 @@ admin of another NGO, the NGO's admin, an official of the consulting municipalit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from itsdangerous import URLSafeTimedSerializer
 from sqlmodel import Session, select
 from starlette.routing import Mount, Route
 
 from consult.cosign.actions import CosignInput, cosign_contribution, load_contribution
-from consult.models import CoSignature, Invitation, JoinRequest, LedgerEvent, Membership, User
+from consult.mail import MAX_ATTEMPTS, queue_mail
+from consult.models import CoSignature, Invitation, JoinRequest, LedgerEvent, Membership, User, utcnow
 from consult.proposals.votes import cast_vote
 from tests.factories import (
     add_member,
@@ -84,6 +86,8 @@ def build_world(db: Session, settings) -> World:
         "token": token,
         "code": "en",
         "key": _first_paragraph_key(db, consultation),
+        "message_id": _mail_given_up(db),  # the platform admin's outbox
+        "month": consultation.opens_at.astimezone(ZoneInfo("Europe/Warsaw")).strftime("%Y-%m"),  # a bulletin's
     }
     slugs = {
         "consultations": consultation.slug,
@@ -95,8 +99,21 @@ def build_world(db: Session, settings) -> World:
     _forum_resources(db, params, ngo=ngo, other=other)
     _forum_networks(db, params, slugs, official=official, municipality=municipality, ngo=ngo, other=other)
     _forum_meetings(db, params, slugs, ngo=ngo, ngo_admin=ngo_admin, other=other, other_admin=admin_elsewhere)
+    _commitments(db, params, official=official, municipality=municipality, ngo=ngo, ngo_admin=ngo_admin)
+    _advice(db, params, slugs, ngo=ngo, member=member, platform_admin=users["platform_admin"])
+    _reports(db, params, official=official, municipality=municipality)
+    _surveys(db, params, slugs, official=official, municipality=municipality)
+    _knowledge(db, params, slugs, ngo=ngo, ngo_admin=ngo_admin)
+    _announcements(db, slugs, official=official, municipality=municipality)
     assert db.exec(select(CoSignature)).first() is not None and db.get(Membership, membership.id) is not None
     return World(users, params, slugs)
+
+
+def _mail_given_up(db: Session) -> int:
+    item = queue_mail(db, "nie.ma@example.pl", "Potwierdzenie", "Link.")
+    item.attempts, item.failed_at, item.last_error = MAX_ATTEMPTS, utcnow(), "550 5.1.1 No such user"
+    db.commit()
+    return item.id
 
 
 def _first_paragraph_key(db: Session, consultation) -> str:
@@ -162,6 +179,89 @@ def _forum_meetings(db: Session, params: dict, slugs: dict, *, ngo, ngo_admin, o
         group_slug=group or "no-group",
     )
     slugs["meetings"] = meeting.slug
+
+
+def _advice(db: Session, params: dict, slugs: dict, *, ngo, member, platform_admin) -> None:
+    """A support centre whose one advisor is none of the roles, and a new request from the NGO (asked by its member):
+    only the NGO's two people are its other side."""
+    from consult.advice.actions import AskInput, ask_advice, mark_support_centre
+
+    advisor = make_user(db, email="doradca@centrum.example.pl", display_name="Piotr Doradca")
+    centre = make_organisation(db, admin=advisor, name="Centrum Wspierania Organizacji")
+    mark_support_centre(db, principal(db, platform_admin), centre, True)
+    data = {"organisation_id": ngo.id, "centre_id": centre.id, "topic": "finance", "mode": "online",
+            "description": "Jak rozliczyć dotację z gminy?"}  # fmt: skip
+    params["advice_id"] = ask_advice(db, principal(db, member), AskInput.model_validate(data)).id
+    slugs["advice"] = centre.slug
+
+
+def _announcements(db: Session, slugs: dict, *, official, municipality) -> None:
+    """A funding opportunity the official posted to the municipality's organisations (the official edits and
+    withdraws it; the platform admin may withdraw it too)."""
+    from datetime import timedelta
+
+    from consult.announcements.actions import AnnouncementInput, post_announcement
+    from consult.announcements.queries import today
+
+    values = {"title": "Konkurs dla organizacji sportowych", "category": "funding", "funder": "Gmina",
+              "audience": f"municipality:{municipality.id}", "body": "Dotacje na szkolenie dzieci i młodzieży.",
+              "deadline": today() + timedelta(days=20), "fields": ["sport"]}  # fmt: skip
+    data = AnnouncementInput.model_validate(values)
+    slugs["announcements"] = post_announcement(db, principal(db, official), data, lambda slug: slug).slug
+
+
+def _knowledge(db: Session, params: dict, slugs: dict, *, ngo, ngo_admin) -> None:
+    """A good practice the NGO proposed, with a photo, awaiting review: the NGO's people and the reviewers (the
+    official coordinates the network) read it and its photo, nobody else."""
+    from consult.knowledge.actions import KnowledgeInput, Upload, propose_item
+    from consult.knowledge.demo import garden_png
+    from consult.knowledge.files import check_file
+    from consult.models import KnowledgeFile
+
+    data = KnowledgeInput(title="Ogród sąsiedzki", body="Razem z seniorami.", photo_alt="Skrzynie z warzywami")
+    photo = Upload(check_file("photo", "ogrod.png", garden_png(40, 30), photo=True), "photo", data.photo_alt)
+    item = propose_item(db, principal(db, ngo_admin), ngo, data, [photo])
+    params["file_id"] = db.exec(select(KnowledgeFile.id).where(KnowledgeFile.item_id == item.id)).one()
+    slugs["knowledge"] = item.slug
+
+
+def _commitments(db: Session, params: dict, *, official, municipality, ngo, ngo_admin) -> None:
+    """Last year's consultation of the municipality, closed, the NGO's comment accepted and the record published:
+    its commitment (planned) is the one the matrix reads and tries to change."""
+    from consult.answers.actions import AnswerInput, answer_contribution
+    from consult.models import Commitment
+    from consult.records.actions import RecordInput, publish_record
+    from tests.factories import close_consultation
+
+    last = make_consultation(db, official=official, municipality=municipality, title="Program współpracy na rok 2026")
+    comment = make_comment(db, last, author=ngo_admin, organisation=ngo, body="Prosimy o wyższą kwotę.")
+    close_consultation(db, last)
+    who = principal(db, official)
+    answer_contribution(db, who, last, ("comment", comment.id), AnswerInput(position="accepted"))
+    publish_record(db, who, last, RecordInput(conclusion="Projekt trafia do rady ze zmianą."))
+    params["commitment_id"] = db.exec(select(Commitment.id).where(Commitment.consultation_id == last.id)).one()
+
+
+def _reports(db: Session, params: dict, *, official, municipality) -> None:
+    """The municipality's yearly report for this year, a draft with nothing entered: only its officials see it, and
+    publishing it is refused (figures missing)."""
+    from zoneinfo import ZoneInfo
+
+    from consult.models import utcnow
+    from consult.reports.actions import start_report
+
+    year = utcnow().astimezone(ZoneInfo("Europe/Warsaw")).year
+    params["year"] = start_report(db, principal(db, official), municipality, year).year
+
+
+def _surveys(db: Session, params: dict, slugs: dict, *, official, municipality) -> None:
+    """The municipality's evaluation of cooperation, open for organisations' answers (its official owns it)."""
+    from consult.surveys.queries import questions_of
+    from tests.factories import make_survey
+
+    survey = make_survey(db, official=official, municipality=municipality)
+    params["question_id"] = questions_of(db, survey.id)[1].id
+    slugs["surveys"] = survey.slug
 
 
 def every_route(routes) -> list[Route]:

@@ -144,6 +144,13 @@ def _release(session: Session, principal: Principal, moved: list[Contribution]) 
     session.flush()
 
 
+def _tell(session: Session, consultation: Consultation, refs: list[Ref]) -> None:
+    """Those who made the contributions are told of their position, in the same transaction (consult/notifications)."""
+    from consult.notifications import events
+
+    events.positions_given(session, consultation, refs)
+
+
 def _commit(session: Session, pending: list[AnswerLink]) -> None:
     """Store the new links and commit: the unique constraint keeps one answer per contribution under any race."""
     try:
@@ -175,6 +182,7 @@ def _give(
         subject_id=answer.id,
         payload=_payload(answer, [t.ref for t in targets]),
     )
+    _tell(session, consultation, [t.ref for t in targets])
     _commit(session, [_link(consultation, answer, t) for t in targets])
     return answer
 
@@ -203,6 +211,7 @@ def answer_contribution(
         subject_id=answer.id,
         payload=_payload(answer, list(target.answer.covers)),
     )
+    _tell(session, consultation, list(target.answer.covers))
     _commit(session, [])
     return answer
 
@@ -238,6 +247,7 @@ def attach_to_answer(
         subject_id=answer.id,
         payload=_payload(answer, covered + [t.ref for t in targets], attached=sorted(t.key for t in targets)),
     )
+    _tell(session, consultation, [t.ref for t in targets])
     _commit(session, [_link(consultation, answer, t) for t in targets])
     return answer
 

@@ -316,6 +316,10 @@ def submit_comment(
             "sha256": _text_hash(comment),
         },
     )
+    if parent is not None:
+        from consult.notifications import events  # the author of the comment replied to is told
+
+        events.comment_replied(session, comment, parent)
     session.commit()
     return comment
 

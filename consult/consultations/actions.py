@@ -457,6 +457,9 @@ def publish_consultation(session: Session, principal: Principal | None, consulta
         subject_id=consultation.id,
         payload={"opens_at": consultation.opens_at.isoformat(), "closes_at": consultation.closes_at.isoformat()},
     )
+    from consult.notifications import events  # the organisations that serve the municipality are told
+
+    events.consultation_published(session, consultation)
     session.commit()
     return consultation
 

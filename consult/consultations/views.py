@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from consult.comments import actions as comments
 from consult.comments.views import comment_response, thread_block
+from consult.commitments.queries import consultation_context as commitments_context
 from consult.consultations import actions, uploads
 from consult.consultations.changes import changes_of
 from consult.consultations.document import DocumentError, ParsedDocument, parse_docx, parse_text
@@ -237,6 +238,10 @@ async def detail(request: Request):
         # What the importer could not structure, for the officials checking a draft before they publish it
         "import_notes": actions.import_notes_of(version) if can_manage and consultation.published_at is None else [],
     }
+    # Commitments: this consultation's after its record; the previous one's beside the paragraphs, for officials.
+    context |= commitments_context(
+        db, consultation, context["document"], record=context["record"], officials=can_manage
+    )
     return render(request, "consultations/detail.html", context)
 
 

@@ -21,7 +21,6 @@ from consult.groups import rules
 from consult.groups.queries import coordinates, is_open
 from consult.groups.rules import Founding, GroupAccess
 from consult.i18n import _, format_when, gettext
-from consult.mail import queue_mail
 from consult.markdown import render_markdown
 from consult.models import (
     GroupDeclaration,
@@ -31,6 +30,7 @@ from consult.models import (
     WorkingGroup,
     utcnow,
 )
+from consult.notifications.dispatch import notify
 from consult.permissions import Principal, can, register_rules
 from consult.slugs import unique_slug
 
@@ -334,4 +334,4 @@ def _tell_declarant(session: Session, group: WorkingGroup, declaration: GroupDec
         )
     if declaration.decision_note:
         body += "\n\n" + gettext("The coordinator's note: %(note)s", note=declaration.decision_note)
-    queue_mail(session, declarant.email, subject, body)
+    notify(session, [declarant.id], "declaration_decided", subject, body, "")

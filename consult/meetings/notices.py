@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from consult.i18n import format_when, gettext
 from consult.mail import queue_mail
 from consult.models import Meeting, Registration, User
+from consult.notifications.dispatch import notify
 
 
 def _address(session: Session, registration: Registration) -> str | None:
@@ -22,12 +23,11 @@ def _address(session: Session, registration: Registration) -> str | None:
 
 
 def promoted(session: Session, meeting: Meeting, registration: Registration, link: str) -> None:
-    address = _address(session, registration)
-    if address is None:
-        return
-    queue_mail(
+    """Through notifications' door: the person's settings for "registration_promoted" decide (the body has the link)."""
+    notify(
         session,
-        address,
+        [registration.registered_by_id],
+        "registration_promoted",
         gettext("A place for you: %(title)s", title=meeting.title),
         gettext(
             "A place has become free and your registration for “%(title)s” (%(when)s) moved from the waiting list to "
@@ -38,6 +38,7 @@ def promoted(session: Session, meeting: Meeting, registration: Registration, lin
             count=registration.head_count,
             link=link,
         ),
+        "",
     )
 
 

@@ -7,6 +7,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import Route
 
+from consult.bulletin.actions import current_month
 from consult.consultations.actions import ListFilter, list_consultations, status_of
 from consult.meetings.queries import upcoming_meetings
 from consult.models import Organisation
@@ -34,6 +35,7 @@ async def municipality(request: Request):
         "records": record_hashes(db, [c.id for c, _m in rows]),
         "networks": networks_spanning(db, found.id),
         "meetings_upcoming": upcoming_meetings(db, municipality_id=found.id, limit=10),
+        "bulletin_month": current_month(request.app.state.settings.time_zone).key,
     }
     return render(request, "municipalities/municipality.html", context)
 

@@ -113,7 +113,7 @@ def _require(principal: Principal | None, action: str, obj: object | None = None
 
 
 def _unique_slug(session: Session, name: str) -> str:
-    return unique_slug(session, Network, name, fallback="siec", max_length=100)
+    return unique_slug(session, Network, name, fallback="siec", max_length=100, reserved={"new"})  # /networks/new
 
 
 def _check_municipalities(session: Session, ids: list[int]) -> None:

@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 
 from consult import ledger
 from consult.answers.contributions import Contribution, contributions, progress
+from consult.commitments.actions import create_commitments
 from consult.consultations.actions import is_frozen, status_of
 from consult.forms import DomainError
 from consult.i18n import _
@@ -112,6 +113,11 @@ def publish_record(
         subject_id=consultation.id,
         payload={"sha256": record.sha256, "ledger_seq": record.ledger_seq},
     )
+    # What the municipality accepted becomes a commitment, followed until done (consult/commitments).
+    create_commitments(session, consultation, principal.id)
+    from consult.notifications import events  # those who took part are told
+
+    events.record_published(session, consultation)
     try:
         session.commit()
     except IntegrityError as exc:  # another official published it a moment ago

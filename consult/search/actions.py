@@ -81,10 +81,11 @@ for statement in POSTGRES_DDL:
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """For Alembic's comparison: the FTS5 tables and the GIN index are the search's own, not the models'."""
+    """For Alembic's comparison: the FTS5 tables and the GIN indexes (the search's and the knowledge base's,
+    `ix_knowledge_item_folded_tsv`) are the search's own, not the models'."""
     if type_ == "table" and name and name.startswith(FTS_TABLE):
         return False
-    return not (type_ == "index" and name == TSV_INDEX)
+    return not (type_ == "index" and name in (TSV_INDEX, "ix_knowledge_item_folded_tsv"))
 
 
 # --- keeping the index ------------------------------------------------------------------------

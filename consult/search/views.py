@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from consult.i18n import _, gettext
+from consult.knowledge.actions import search_items
 from consult.search import actions
 from consult.web import page_number, render
 
@@ -32,6 +33,8 @@ async def search(request: Request):
     query = request.query_params.get("q", "").strip()[:200]
     page = page_number(request)
     hits, total = actions.search(request.state.db, query, page) if query else ([], 0)
+    # The knowledge base's guides matching the same words, above the consultations' hits on the first page.
+    guide_hits, guide_total = search_items(request.state.db, query) if query and page == 1 else ([], 0)
     context = {
         "query": query,
         "hits": [(hit, hit_url(request, hit)) for hit in hits],
@@ -39,6 +42,8 @@ async def search(request: Request):
         "page": page,
         "page_size": actions.PAGE_SIZE,
         "kind_labels": {kind: gettext(label) for kind, label in KIND_LABELS.items()},
+        "guide_hits": guide_hits,
+        "guide_total": guide_total,
     }
     return render(request, "search/search.html", context, fragment="search/_results.html")
 

@@ -40,6 +40,8 @@ def family_urls(db, role: str) -> list[str]:
         f"/receipts/{seq}",
         "/organisations",
         "/municipalities/gmina-wierzbno",
+        "/municipalities/gmina-wierzbno/reports",
+        "/municipalities/gmina-wierzbno/reports/2025",
         "/search?q=program",
         "/accessibility",
         "/login",
@@ -64,6 +66,9 @@ def family_urls(db, role: str) -> list[str]:
             f"/comments/{comment.id}/hide",
             "/consultations/new",
             "/organisations/gmina-wierzbno/members",
+            "/municipalities/gmina-wierzbno/reports/2026",
+            "/municipalities/gmina-wierzbno/reports/2026/edit",
+            "/municipalities/gmina-wierzbno/reports/2026/publish",
         ]
     return urls
 
