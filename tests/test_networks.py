@@ -177,7 +177,8 @@ def test_an_admin_of_a_verified_organisation_or_a_platform_admin_may_found_a_net
 
 def test_a_network_called_new_gets_an_address_that_leaves_the_founding_form_where_it_is(client, db):
     founder = make_admin(db)
-    data = actions.NetworkInput(name="New", charter="Zasady.")
+    wierzbno = make_organisation(db, kind="municipality", name="Gmina Wierzbno")
+    data = actions.NetworkInput(name="New", charter="Zasady.", municipalities=[wierzbno.id])
     network = actions.create_network(db, principal(db, founder), data)
     assert network.slug == "new-2"
     client.login(founder.email)

@@ -276,7 +276,8 @@ MAIL_SENDERS = {  # every module that queues mail, and what bounds it
     "consult/opinions/actions.py": "an official, once per consultation, to the council's members",
     "consult/receipts/actions.py": "receipt.mail, only to the author's own confirmed address",
     "consult/meetings/notices.py": "to those registered for a meeting, on its cancellation, change or their promotion",
-    "consult/groups/actions.py": "the coordinator's decision, once per declaration, to the declarant's own account",
+    "consult/notifications/dispatch.py": "notify(): one mail per person for an event of the modules above (each "
+    "bounded as it says), or one weekly digest per person (a unique key per ISO week); each kind can be stopped",
     "consult/resources/bookings.py": "booking.request; a decision or cancellation, once per booking, to the other side",
     "consult/networks/actions.py": "a decision once per application, to the applicant's admins; a new coordinator",
 }
