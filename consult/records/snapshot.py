@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,27 +149,35 @@ def _published(session: Session, record: Record, action: str) -> str | None:
     return json.loads(payload).get("sha256") if payload else None
 
 
-def check(session: Session, record: Record, slug: str) -> BrokenRecord | None:
-    """The stored snapshot (and PDF) against the record's hash and the ledger's; what is broken, or None."""
-    files = {f.format: f for f in session.exec(select(RecordFile).where(RecordFile.record_id == record.id))}
+def check_stored(files: dict, own_sha256: str, published: Callable[[str], str | None], kind: str):
+    """A published snapshot's stored files (format → row with `content` and `sha256`) against its own hash and the
+    ledger's events `<kind>.published` and `<kind>.pdf_rendered`: (stored, computed, reason) of the first thing
+    broken, or None. Records and yearly reports are checked alike."""
     snapshot = files.get("json")
     if snapshot is None:
-        return BrokenRecord(slug, record.sha256, "", "no stored snapshot")
+        return own_sha256, "", "no stored snapshot"
     computed = hashlib.sha256(snapshot.content).hexdigest()
     for what, expected in (
-        ("record", record.sha256),
+        (kind, own_sha256),
         ("snapshot", snapshot.sha256),
-        ("ledger", _published(session, record, "record.published")),
+        ("ledger", published(f"{kind}.published")),
     ):
         if computed != expected:
-            return BrokenRecord(slug, expected or "", computed, f"the snapshot does not give the {what}'s sha256")
+            return expected or "", computed, f"the snapshot does not give the {what}'s sha256"
     pdf = files.get("pdf")
     if pdf is not None:
         computed = hashlib.sha256(pdf.content).hexdigest()
-        expected = _published(session, record, "record.pdf_rendered")
+        expected = published(f"{kind}.pdf_rendered")
         if computed != expected or computed != pdf.sha256:
-            return BrokenRecord(slug, expected or "", computed, "the PDF is not the one rendered")
+            return expected or "", computed, "the PDF is not the one rendered"
     return None
+
+
+def check(session: Session, record: Record, slug: str) -> BrokenRecord | None:
+    """The stored snapshot (and PDF) against the record's hash and the ledger's; what is broken, or None."""
+    files = {f.format: f for f in session.exec(select(RecordFile).where(RecordFile.record_id == record.id))}
+    broken = check_stored(files, record.sha256, lambda action: _published(session, record, action), "record")
+    return BrokenRecord(slug, *broken) if broken else None
 
 
 def verify_records(session: Session) -> tuple[BrokenRecord | None, int]:

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from consult import i18n, jobs, ledger
 from consult.models import ImplementationReport, LedgerEvent, Organisation, ReportFile
+from consult.records.snapshot import check_stored
 from consult.settings import Settings
 
 PDF_JOB = "report.pdf"
@@ -117,23 +118,8 @@ def _published(session: Session, report: ImplementationReport, action: str) -> s
 def check(session: Session, report: ImplementationReport, name: str) -> BrokenReport | None:
     """The stored snapshot (and PDF) against the report's hash and the ledger's; what is broken, or None."""
     files = {f.format: f for f in session.exec(select(ReportFile).where(ReportFile.report_id == report.id))}
-    snapshot = files.get("json")
-    if snapshot is None:
-        return BrokenReport(name, report.sha256, "", "no stored snapshot")
-    computed = hashlib.sha256(snapshot.content).hexdigest()
-    for what, expected in (
-        ("report", report.sha256),
-        ("snapshot", snapshot.sha256),
-        ("ledger", _published(session, report, "report.published")),
-    ):
-        if computed != expected:
-            return BrokenReport(name, expected or "", computed, f"the snapshot does not give the {what}'s sha256")
-    pdf = files.get("pdf")
-    if pdf is not None:
-        computed = hashlib.sha256(pdf.content).hexdigest()
-        if computed != _published(session, report, "report.pdf_rendered") or computed != pdf.sha256:
-            return BrokenReport(name, pdf.sha256, computed, "the PDF is not the one rendered")
-    return None
+    broken = check_stored(files, report.sha256, lambda action: _published(session, report, action), "report")
+    return BrokenReport(name, *broken) if broken else None
 
 
 def verify_reports(session: Session) -> tuple[BrokenReport | None, int]:
